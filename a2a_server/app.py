@@ -1,0 +1,150 @@
+"""The HTTP edge: the Starlette app, its routes and its lifespan.
+
+POST /             JSON-RPC (also at the path of `--public-url`, when it has one)
+GET  /.well-known/agent-card.json  and the legacy /.well-known/agent.json
+GET  /health
+
+The only module that imports Starlette. Bodies over `max_body_bytes` get HTTP 413 without
+being read whole; everything else is answered with HTTP 200 and a JSON-RPC body or SSE.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from agent_card import CARD_PATHS, build_card
+from a2a_server.errors import A2AError, UnsupportedOperation
+from a2a_server.handler import CallContext, RequestHandler
+from a2a_server.jsonrpc import Dispatcher, error_response, json_dumps
+from a2a_server.methods import METHODS
+from a2a_server.runner.base import Runner
+from a2a_server.settings import Settings
+from a2a_server.sse import event_stream
+from a2a_server.store.base import TaskStore
+from a2a_server.store.memory import MemoryStore
+from a2a_server.supervisor import Supervisor
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("a2a_server")
+
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(
+    settings: Settings | None = None,
+    runner: Runner | None = None,
+    store: TaskStore | None = None,
+) -> Starlette:
+    """An A2A server app for `runner` (default: the demo agent)."""
+    settings = settings or Settings()
+    if runner is None:
+        from a2a_server.runner.loader import load_runner
+
+        runner = load_runner(settings.agent)
+    supervisor = Supervisor()
+    handler = RequestHandler(settings, runner, store or MemoryStore(), supervisor)
+    dispatcher = Dispatcher(handler, METHODS)
+    card = build_card(
+        settings, name=runner.name, description=runner.description, skills=runner.skills
+    )
+    card_body = json_dumps(card).encode()
+
+    async def rpc(request: Request) -> Response:
+        try:
+            body = await _read_body(request, settings.max_body_bytes)
+        except _TooLarge:
+            return JSONResponse(
+                {"error": f"request body larger than {settings.max_body_bytes} bytes"},
+                status_code=413,
+            )
+        version_error = _version_error(request.headers.get("a2a-version"))
+        if version_error is not None:
+            return _json(error_response(version_error, _peek_id(body)))
+        ctx = CallContext(extensions=_extensions(request))
+        reply = await dispatcher.dispatch(body, ctx)
+        if reply.stream is not None:
+            return StreamingResponse(
+                event_stream(reply.stream, reply.id),
+                media_type="text/event-stream",
+                headers=_SSE_HEADERS,
+            )
+        return _json(reply.body)
+
+    async def agent_card(request: Request) -> Response:
+        return Response(card_body, media_type="application/json")
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with supervisor:
+            yield
+
+    rpc_paths = {"/"}
+    public_path = urlsplit(settings.public_url or "").path
+    if public_path and public_path != "/":
+        rpc_paths.add(public_path)
+    routes = [Route(path, rpc, methods=["POST"]) for path in sorted(rpc_paths)]
+    routes += [Route(path, agent_card, methods=["GET"]) for path in CARD_PATHS]
+    routes.append(Route("/health", health, methods=["GET"]))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.handler = handler
+    app.state.card = card
+    return app
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(body: object) -> Response:
+    return Response(json_dumps(body).encode(), media_type="application/json")
+
+
+def _extensions(request: Request) -> frozenset[str]:
+    raw = request.headers.get("x-a2a-extensions") or request.headers.get("a2a-extensions") or ""
+    return frozenset(uri.strip() for uri in raw.split(",") if uri.strip())
+
+
+def _version_error(version: str | None) -> A2AError | None:
+    """`A2A-Version` absent, empty or 0.x is served; anything else is not (1.0 spec §3.6)."""
+    if not version or version.strip().split(".")[0] == "0":
+        return None
+    return UnsupportedOperation(
+        f"A2A-Version {version.strip()} is not served here; this endpoint speaks protocol 0.3."
+    )
+
+
+def _peek_id(body: bytes) -> str | int | None:
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return None
+    request_id = request.get("id") if isinstance(request, dict) else None
+    return request_id if isinstance(request_id, str | int) and not isinstance(request_id, bool) else None
+

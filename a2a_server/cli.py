@@ -1,0 +1,78 @@
+"""The `a2a-server` console script.
+
+    a2a-server serve [--host H] [--port P] [--agent demo|conformance|MODULE:ATTR] ...
+    a2a-server card  [same flags]          print the agent card the server would publish
+
+Every flag comes from a `Settings` field and also reads `A2A_SERVER_<FIELD>` from the
+environment; a flag given on the command line wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from a2a_server.runner.loader import RunnerLoadError, load_runner
+from a2a_server.settings import Settings, env_name
+
+__all__ = ["main"]
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    for f in dataclasses.fields(Settings):
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f"{f.metadata.get('help', '')} (env {env_name(f.name)}; default {f.default})"
+        kind = str(f.type)
+        if kind == "bool":
+            parser.add_argument(
+                flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
+                help=help_text,
+            )
+        else:
+            convert = {"int": int, "float": float}.get(kind, str)
+            parser.add_argument(flag, dest=f.name, type=convert, default=None, help=help_text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="a2a-server", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the A2A server")
+    _add_settings_flags(serve)
+    card = commands.add_parser("card", help="print the agent card")
+    _add_settings_flags(card)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(Settings)}
+    try:
+        settings = Settings.from_env(**overrides)
+        runner = load_runner(settings.agent)
+    except (ValueError, RunnerLoadError) as exc:
+        print(f"a2a-server: {exc}", file=sys.stderr)
+        return 2
+
+    from a2a_server.app import create_app
+
+    app = create_app(settings, runner)
+    if args.command == "card":
+        print(json.dumps(app.state.card, indent=2))
+        return 0
+    import uvicorn
+
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    print(f"a2a-server: {runner.name} at {settings.rpc_url} (card: "
+          f"{settings.rpc_url.rstrip('/')}/.well-known/agent-card.json)", file=sys.stderr)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+    return 0

@@ -1,0 +1,111 @@
+"""The one exception hierarchy of the server.
+
+    A2AError                      code, fixed default message, optional safe `data`
+    ├── ParseError                -32700  body is not JSON
+    ├── InvalidRequest            -32600  not a JSON-RPC 2.0 request object
+    ├── MethodNotFound            -32601
+    ├── InvalidParams             -32602  params missing, mistyped or invalid
+    ├── InternalError             -32603  anything unexpected (details go to the log only)
+    ├── TaskNotFound              -32001
+    ├── TaskNotCancelable         -32002
+    ├── PushNotificationNotSupported  -32003
+    ├── UnsupportedOperation      -32004
+    ├── ContentTypeNotSupported   -32005
+    ├── InvalidAgentResponse      -32006
+    └── AuthenticatedExtendedCardNotConfigured  -32007
+
+Only `jsonrpc.py` turns these into wire errors. The message given to the constructor must be
+safe to show a client: never pass `str(exception)` here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "A2AError",
+    "AuthenticatedExtendedCardNotConfigured",
+    "ContentTypeNotSupported",
+    "InternalError",
+    "InvalidAgentResponse",
+    "InvalidParams",
+    "InvalidRequest",
+    "MethodNotFound",
+    "ParseError",
+    "PushNotificationNotSupported",
+    "TaskNotCancelable",
+    "TaskNotFound",
+    "UnsupportedOperation",
+]
+
+
+class A2AError(Exception):
+    """Base of every error the server reports to a client."""
+
+    code: ClassVar[int] = -32603
+    default_message: ClassVar[str] = "Internal error"
+
+    def __init__(self, message: str | None = None, data: Any = None) -> None:
+        self.message = message or self.default_message
+        self.data = data
+        super().__init__(self.message)
+
+
+class ParseError(A2AError):
+    code = -32700
+    default_message = "Invalid JSON payload"
+
+
+class InvalidRequest(A2AError):
+    code = -32600
+    default_message = "Request payload validation error"
+
+
+class MethodNotFound(A2AError):
+    code = -32601
+    default_message = "Method not found"
+
+
+class InvalidParams(A2AError):
+    code = -32602
+    default_message = "Invalid parameters"
+
+
+class InternalError(A2AError):
+    code = -32603
+    default_message = "Internal error"
+
+
+class TaskNotFound(A2AError):
+    code = -32001
+    default_message = "Task not found"
+
+
+class TaskNotCancelable(A2AError):
+    code = -32002
+    default_message = "Task cannot be canceled"
+
+
+class PushNotificationNotSupported(A2AError):
+    code = -32003
+    default_message = "Push Notification is not supported"
+
+
+class UnsupportedOperation(A2AError):
+    code = -32004
+    default_message = "This operation is not supported"
+
+
+class ContentTypeNotSupported(A2AError):
+    code = -32005
+    default_message = "Incompatible content types"
+
+
+class InvalidAgentResponse(A2AError):
+    code = -32006
+    default_message = "Invalid agent response"
+
+
+class AuthenticatedExtendedCardNotConfigured(A2AError):
+    code = -32007
+    default_message = "Authenticated Extended Card is not configured"

@@ -1,0 +1,172 @@
+"""The JSON-RPC 2.0 envelope: parse, check, dispatch through `jsonrpcserver`, map errors.
+
+This is the only module that knows JSON-RPC codes. The envelope is checked here, before
+`jsonrpcserver` sees it, so that every error can echo the request id when it could be read
+(jsonrpcserver's own envelope errors always answer id null). A2A has no notifications: a
+request without an id is answered too, with id null. Exceptions never reach the client as
+text: an `A2AError` gives its code and safe message, anything else a fixed -32603.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jsonrpcserver import Error, Result, Success, async_dispatch_to_response
+from oslash.either import Left  # type: ignore[import-untyped]
+from pydantic import ValidationError
+
+from a2a_server.errors import (
+    A2AError,
+    InternalError,
+    InvalidParams,
+    InvalidRequest,
+    MethodNotFound,
+    ParseError,
+)
+from a2a_server.handler import CallContext, PrimedStream, RequestHandler, lenient_message
+from a2a_server.methods import MethodSpec
+
+__all__ = ["Dispatcher", "Reply", "error_response"]
+
+log = logging.getLogger("a2a_server")
+
+RequestId = str | int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A dispatched call: a JSON-RPC response body, or a stream of frames for `id`."""
+
+    id: RequestId
+    body: dict[str, Any] | None = None
+    stream: PrimedStream | None = None
+
+
+def error_response(err: A2AError, request_id: RequestId) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": err.code, "message": err.message}
+    if err.data is not None:
+        error["data"] = err.data
+    return {"jsonrpc": "2.0", "id": request_id, "error": error}
+
+
+class Dispatcher:
+    def __init__(self, handler: RequestHandler, table: Mapping[str, MethodSpec]) -> None:
+        self._handler = handler
+        self._lenient = handler.settings.lenient_messages
+        self._methods = {name: self._bind(spec) for name, spec in table.items()}
+
+    async def dispatch(self, body: bytes, ctx: CallContext) -> Reply:
+        try:
+            request = _envelope(body)
+        except _EnvelopeError as exc:
+            return Reply(exc.request_id, error_response(exc.error, exc.request_id))
+        request_id = request.get("id")
+        response = await async_dispatch_to_response(
+            request,  # type: ignore[arg-type]  # already parsed: the deserializer passes it on
+            self._methods,
+            context=ctx,
+            deserializer=_as_is,
+            validator=_as_is,
+        )
+        if isinstance(response, Left):
+            return Reply(request_id, self._library_error(response._error, request))
+        result = response._value.result
+        if isinstance(result, PrimedStream):
+            return Reply(request_id, stream=result)
+        return Reply(request_id, {"jsonrpc": "2.0", "id": request_id, "result": result})
+
+    @staticmethod
+    def _library_error(err: Any, request: dict[str, Any]) -> dict[str, Any]:
+        """A Left from jsonrpcserver. Ours carry a safe code and message (see `_error`); its
+        own may carry exception text in `data`, which never goes out."""
+        request_id = request["id"]
+        if err.code == -32601:
+            return error_response(MethodNotFound(f"Method not found: {request['method']}"), request_id)
+        if err.code in (-32000, -32603):
+            return error_response(InternalError(), request_id)
+        return {"jsonrpc": "2.0", "id": request_id, "error": {"code": err.code, "message": err.message}}
+
+    def _bind(self, spec: MethodSpec) -> Any:
+        handler = self._handler
+        lenient = self._lenient and spec.takes_message
+
+        async def method(ctx: CallContext, /, **params: Any) -> Result:
+            try:
+                if lenient:
+                    params = lenient_message(params)
+                parsed = spec.params.model_validate(params) if spec.params is not None else None
+                return Success(await spec.call(handler, parsed, ctx))
+            except ValidationError as exc:
+                return _error(InvalidParams(describe_validation_error(exc)))
+            except A2AError as exc:
+                return _error(exc)
+            except Exception:
+                log.exception("method failed")
+                return _error(InternalError())
+
+        return method
+
+
+def _error(exc: A2AError) -> Result:
+    return Error(exc.code, exc.message)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+class _EnvelopeError(Exception):
+    def __init__(self, error: A2AError, request_id: RequestId = None) -> None:
+        self.error = error
+        self.request_id = request_id
+
+
+def _envelope(body: bytes) -> dict[str, Any]:
+    """Parse and check a request envelope (JSON-RPC 2.0 §4, A2A §6.11)."""
+    try:
+        request = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise _EnvelopeError(ParseError()) from None
+    if isinstance(request, list):
+        raise _EnvelopeError(InvalidRequest("Batch requests are not supported"))
+    if not isinstance(request, dict):
+        raise _EnvelopeError(InvalidRequest("The request must be a JSON object"))
+    request_id = request.get("id")
+    if request_id is not None and (
+        isinstance(request_id, bool) or not isinstance(request_id, str | int)
+    ):
+        raise _EnvelopeError(InvalidRequest("The request id must be a string or an integer"))
+    if request.get("jsonrpc") != "2.0":
+        raise _EnvelopeError(InvalidRequest('"jsonrpc" must be exactly "2.0"'), request_id)
+    method = request.get("method")
+    if not isinstance(method, str) or not method:
+        raise _EnvelopeError(InvalidRequest('"method" must be a non-empty string'), request_id)
+    params = request.get("params")
+    if params is None:
+        params = {}
+    elif not isinstance(params, dict):
+        raise _EnvelopeError(InvalidParams('"params" must be an object'), request_id)
+    return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming the first invalid field, with no echo of the input."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "params"
+    kind = first["type"]
+    if kind == "missing":
+        return f"Invalid params: {loc} is required"
+    if kind == "union_tag_invalid":
+        tag = first.get("ctx", {}).get("tag", "")
+        return f"Invalid params: {loc}.kind {tag!r} is not a known part kind (text, file, data)"
+    if kind == "union_tag_not_found":
+        return f"Invalid params: {loc}.kind is required (text, file, data)"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"Invalid params: {loc}: {message}"
+
+
+json_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode

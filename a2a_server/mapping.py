@@ -1,0 +1,252 @@
+"""Runner events -> A2A 0.3 frames (design §4), and the fold of frames into a Task.
+
+`TurnMapper` owns the flags of one turn: the answer is one stable artifact per turn, its first
+chunk `append:false`, later ones `append:true`, and `lastChunk:true` only on the last chunk,
+which is never empty. To know which chunk is last, the newest text delta is always held back
+until the next event arrives; the chunks concatenate to the answer exactly.
+
+`apply` folds one frame into a stored Task: the Task in the store is the fold of its log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from a2a_server.protocol import objects
+from a2a_server.protocol.objects import Frame
+from a2a_server.runner.events import StepStarted, ToolCompleted, ToolStarted
+from a2a_server.tickets import Ticket
+
+__all__ = ["META_KEY", "TurnMapper", "apply", "merged_parts", "pending_tickets"]
+
+META_KEY = "a2aServer"
+"""Our key in Task and event metadata (pending tickets, ticket events)."""
+
+
+class TurnMapper:
+    """Turns the events of one turn into frames."""
+
+    __slots__ = ("_artifact_id", "_context_id", "_pending", "_sent", "_task_id", "answer")
+
+    def __init__(self, task_id: str, context_id: str) -> None:
+        self._task_id = task_id
+        self._context_id = context_id
+        self._artifact_id = objects.new_id()
+        self._pending: list[str] = []
+        self._sent = False
+        self.answer: list[str] = []  # every piece of answer text, for conversation memory
+
+    # -- answer text -----------------------------------------------------------------------
+
+    def add_text(self, text: str) -> None:
+        if text:
+            self._pending.append(text)
+            self.answer.append(text)
+
+    @property
+    def has_unsent_text(self) -> bool:
+        return len(self._pending) > 1
+
+    def flush(self) -> list[Frame]:
+        """Send what is pending except the newest delta (it may turn out to be the last)."""
+        if len(self._pending) < 2:
+            return []
+        text = "".join(self._pending[:-1])
+        del self._pending[:-1]
+        return [self._chunk(text, last=False)]
+
+    def finish(self, final_text: str | None = None) -> list[Frame]:
+        """Close the answer artifact: everything pending, as the last chunk."""
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            return [self._chunk(text, last=True)]
+        if not self._sent and final_text:
+            self.answer.append(final_text)
+            return [self._chunk(final_text, last=True)]
+        return []
+
+    def _chunk(self, text: str, *, last: bool) -> Frame:
+        frame = objects.artifact_update(
+            self._task_id,
+            self._context_id,
+            self._artifact_id,
+            [objects.text_part(text)],
+            append=self._sent,
+            last_chunk=last,
+            name="answer",
+        )
+        self._sent = True
+        return frame
+
+    # -- progress ----------------------------------------------------------------------------
+
+    def progress(self, event: StepStarted | ToolStarted | ToolCompleted) -> Frame:
+        """A `working` status-update whose DataPart describes a step or tool event."""
+        data: dict[str, Any] = {"type": event.type}
+        if isinstance(event, StepStarted):
+            data["step"] = event.step
+        else:
+            data["toolName"] = event.tool_name
+            data["toolCallId"] = event.tool_call_id
+            if isinstance(event, ToolCompleted):
+                data["success"] = event.success
+                if event.error is not None:
+                    data["error"] = event.error
+        return self._status("working", [objects.data_part(data)])
+
+    def ticket_event(self, ticket: Ticket, state: str = "working") -> list[Frame]:
+        """Frames announcing a ticket's change: deferred, resolved, failed or expired."""
+        kind = "tool_deferred" if ticket.pending else f"tool_background_{ticket.state}"
+        summary = ticket.summary()
+        frames: list[Frame] = []
+        if ticket.state == "resolved":
+            frames.append(
+                objects.artifact_update(
+                    self._task_id,
+                    self._context_id,
+                    f"ticket-{ticket.id}",
+                    [_output_part(ticket.output)],
+                    append=False,
+                    last_chunk=True,
+                    name=f"{ticket.tool_name} result",
+                    metadata={META_KEY: {"ticketId": ticket.id}},
+                )
+            )
+        frames.append(
+            self._status(
+                state,
+                [objects.data_part({"type": kind, **summary})],
+                metadata={META_KEY: {"ticket": summary}},
+            )
+        )
+        return frames
+
+    # -- ends ----------------------------------------------------------------------------------
+
+    def working(self) -> Frame:
+        return objects.status_update(self._task_id, self._context_id, "working")
+
+    def end(self, state: str, text: str | None = None) -> Frame:
+        """The final status-update of a turn: terminal or interrupted, `final:true`."""
+        parts = [objects.text_part(text)] if text else None
+        return self._status(state, parts, final=True)
+
+    def _status(
+        self,
+        state: str,
+        parts: list[dict[str, Any]] | None,
+        *,
+        final: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> Frame:
+        message = (
+            objects.agent_message(parts, self._task_id, self._context_id) if parts else None
+        )
+        return objects.status_update(
+            self._task_id, self._context_id, state, message=message, final=final,
+            metadata=metadata,
+        )
+
+
+def _output_part(output: Any) -> dict[str, Any]:
+    if isinstance(output, str):
+        return objects.text_part(output)
+    if isinstance(output, dict):
+        return objects.data_part(output)
+    return objects.data_part({"value": output})
+
+
+# -- the fold ----------------------------------------------------------------------------------
+
+
+def apply(task: dict[str, Any] | None, frame: Frame) -> dict[str, Any]:
+    """Fold one frame into a Task; returns the Task (mutated in place unless it is new).
+
+    Never mutates the frame: frames are kept in the log as they were sent.
+    """
+    kind = frame["kind"]
+    if kind == "task":
+        return {
+            **frame,
+            "history": list(frame.get("history", ())),
+            "artifacts": [{**a, "parts": list(a["parts"])} for a in frame.get("artifacts", ())],
+            **({"metadata": _copy_meta(frame["metadata"])} if "metadata" in frame else {}),
+        }
+    if task is None:
+        raise ValueError("the first frame of a task must be the Task")
+    if kind == "status-update":
+        status = frame["status"]
+        task["status"] = status
+        message = status.get("message")
+        if message is not None and objects.is_final_state(status["state"]):
+            task.setdefault("history", []).append(message)
+        ticket = (frame.get("metadata") or {}).get(META_KEY, {}).get("ticket")
+        if ticket is not None:
+            _track_ticket(task, ticket)
+    elif kind == "artifact-update":
+        _merge_artifact(task.setdefault("artifacts", []), frame)
+    elif kind == "message":
+        task.setdefault("history", []).append(frame)
+    return task
+
+
+def _copy_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    out = dict(meta)
+    if META_KEY in out:
+        ours = dict(out[META_KEY])
+        if "pendingTickets" in ours:
+            ours["pendingTickets"] = list(ours["pendingTickets"])
+        out[META_KEY] = ours
+    return out
+
+
+def _track_ticket(task: dict[str, Any], ticket: dict[str, Any]) -> None:
+    meta = task.setdefault("metadata", {})
+    ours = meta.setdefault(META_KEY, {})
+    pending = [t for t in ours.get("pendingTickets", []) if t["ticketId"] != ticket["ticketId"]]
+    if ticket["state"] == "pending":
+        pending.append(ticket)
+    if pending:
+        ours["pendingTickets"] = pending
+    else:
+        ours.pop("pendingTickets", None)
+        if not ours:
+            meta.pop(META_KEY)
+        if not meta:
+            task.pop("metadata")
+
+
+def pending_tickets(task: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pending tickets a Task lists in its metadata."""
+    return list((task.get("metadata") or {}).get(META_KEY, {}).get("pendingTickets", []))
+
+
+def _merge_artifact(artifacts: list[dict[str, Any]], frame: Frame) -> None:
+    chunk = frame["artifact"]
+    for i, existing in enumerate(artifacts):
+        if existing["artifactId"] == chunk["artifactId"]:
+            if frame.get("append"):
+                artifacts[i] = {**existing, "parts": merged_parts(existing["parts"], chunk["parts"])}
+            else:
+                artifacts[i] = {**chunk, "parts": list(chunk["parts"])}
+            return
+    artifacts.append({**chunk, "parts": list(chunk["parts"])})
+
+
+def merged_parts(parts: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`parts + more`, with adjacent plain text parts joined into one."""
+    out = list(parts)
+    for part in more:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and part.get("kind") == "text"
+            and last.get("kind") == "text"
+            and "metadata" not in part
+            and "metadata" not in last
+        ):
+            out[-1] = {"kind": "text", "text": last["text"] + part["text"]}
+        else:
+            out.append(part)
+    return out

@@ -1,0 +1,77 @@
+"""The `Runner` protocol: how the server drives an agent (design §3).
+
+The server calls `run(turn)` once per turn and consumes the runner events it yields. A turn is
+either a user message (`turn.message`) or a resume turn (`turn.settled`: the results of the
+deferred tool tickets the task was parked on). `turn.history` is the conversation memory of the
+turn's context: the earlier user and agent messages, oldest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from a2a_server.runner.events import RunnerEvent
+
+__all__ = ["Runner", "Settlement", "Skill", "Turn"]
+
+
+@dataclass(frozen=True, slots=True)
+class Skill:
+    """One skill of the agent, as published in the agent card."""
+
+    id: str
+    name: str
+    description: str
+    tags: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """How a deferred tool ticket ended, handed to the runner in a resume turn."""
+
+    ticket_id: str
+    tool_name: str
+    tool_call_id: str
+    state: str  # "resolved" | "failed" | "expired"
+    output: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One turn of a task, as the runner sees it."""
+
+    task_id: str
+    context_id: str
+    message: dict[str, Any] | None = None
+    history: tuple[dict[str, Any], ...] = ()
+    settled: tuple[Settlement, ...] = ()
+    new_task: bool = True  # False when the message continues an existing task
+
+    @property
+    def is_resume(self) -> bool:
+        return self.message is None
+
+    @property
+    def text(self) -> str:
+        """The text parts of the user's message, joined with newlines."""
+        if self.message is None:
+            return ""
+        return "\n".join(p["text"] for p in self.message["parts"] if p.get("kind") == "text")
+
+
+@runtime_checkable
+class Runner(Protocol):
+    """An agent the server can drive."""
+
+    name: str
+    description: str
+    skills: Sequence[Skill]
+
+    def run(self, turn: Turn) -> AsyncIterator[RunnerEvent]:
+        """Run one turn, yielding runner events; end with `Completed`, `InputRequired` or
+        `Failed` (a runner that just stops is taken as completed)."""
+        ...

@@ -1,0 +1,256 @@
+"""The demo agent: offline, deterministic, and a tour of every runner event.
+
+Prompts (case does not matter; also listed in the README and as skill examples in the card):
+  time                      the clock tool
+  calc 12*(3+4)             the calculator tool
+  build website             a deferred build tool that settles a few seconds later
+  broken tool               a tool that fails; the agent recovers
+  ask me                    asks back (input-required); the next message answers
+  fail                      the run fails
+  my name is Ada / what is my name / recall   conversation memory of the context
+Anything else is echoed. Answers stream word by word with a small delay.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import operator
+import re
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from a2a_server.runner.base import Skill, Turn
+from a2a_server.runner.events import (
+    Completed,
+    Failed,
+    InputRequired,
+    RunnerEvent,
+    StepStarted,
+    TextDelta,
+    ToolBackgroundFailed,
+    ToolBackgroundResolved,
+    ToolCompleted,
+    ToolDeferred,
+    ToolStarted,
+)
+
+__all__ = ["DemoRunner", "safe_eval", "tokens"]
+
+ASK_PROMPT = "Happy to. What should I call you?"
+
+SKILLS = (
+    Skill("clock", "Clock", "Tells the current UTC time with a clock tool.", ("tools",), ("time",)),
+    Skill(
+        "calculator",
+        "Calculator",
+        "Evaluates arithmetic with a calculator tool.",
+        ("tools", "math"),
+        ("calc 12*(3+4)",),
+    ),
+    Skill(
+        "build",
+        "Background build",
+        "Starts a build as a deferred tool that finishes a few seconds later; the task stays "
+        "working until then, and the agent reports the result in a resume turn.",
+        ("tools", "deferred"),
+        ("build website",),
+    ),
+    Skill(
+        "broken-tool",
+        "Broken tool",
+        "Calls a tool that fails, and recovers.",
+        ("tools", "errors"),
+        ("broken tool",),
+    ),
+    Skill(
+        "ask",
+        "Ask back",
+        "Asks the user a question (input-required); the next message on the task answers it.",
+        ("input-required",),
+        ("ask me",),
+    ),
+    Skill("fail", "Fail", "Makes the run fail.", ("errors",), ("fail",)),
+    Skill(
+        "memory",
+        "Conversation memory",
+        "Remembers what was said earlier in the same context.",
+        ("memory",),
+        ("my name is Ada", "what is my name", "recall"),
+    ),
+    Skill("echo", "Echo", "Echoes anything else.", ("echo",), ("hello",)),
+)
+
+
+class DemoRunner:
+    name = "a2a-server demo agent"
+    description = (
+        "An offline, deterministic agent that shows every feature of a2a-server: streaming, "
+        "tools, deferred tools, input-required, failures and conversation memory."
+    )
+    skills = SKILLS
+
+    def __init__(self, token_delay: float = 0.02, build_seconds: float = 3.0) -> None:
+        self.token_delay = token_delay
+        self.build_seconds = build_seconds
+
+    async def run(self, turn: Turn) -> AsyncIterator[RunnerEvent]:
+        if turn.is_resume:
+            async for event in self._resume(turn):
+                yield event
+            return
+        text = turn.text.strip()
+        low = text.lower()
+        yield StepStarted(1)
+        if _last_agent_said(turn.history) == ASK_PROMPT and not turn.new_task:
+            async for event in self._say(f"Nice to meet you, {text}!"):
+                yield event
+        elif low in ("time", "clock", "what time is it", "what time is it?"):
+            async for event in self._clock():
+                yield event
+        elif low.startswith(("calc ", "calculate ")):
+            async for event in self._calc(text.split(" ", 1)[1]):
+                yield event
+        elif low.startswith("build"):
+            async for event in self._build(text[5:].strip() or "project"):
+                yield event
+        elif low.startswith("broken"):
+            async for event in self._broken():
+                yield event
+        elif low.startswith("ask"):
+            yield InputRequired(ASK_PROMPT)
+            return
+        elif low == "fail":
+            async for event in self._say("Trying... "):
+                yield event
+            yield Failed("The demo agent was asked to fail, so it did.")
+            return
+        else:
+            async for event in self._say(_memory_answer(text, turn.history) or f"You said: {text}"):
+                yield event
+        yield Completed()
+
+    async def _say(self, text: str) -> AsyncIterator[RunnerEvent]:
+        for token in tokens(text):
+            if self.token_delay:
+                await asyncio.sleep(self.token_delay)
+            yield TextDelta(token)
+
+    async def _clock(self) -> AsyncIterator[RunnerEvent]:
+        yield ToolStarted("clock", "call-clock")
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        yield ToolCompleted("clock", "call-clock", True, {"utc": now})
+        async for event in self._say(f"It is {now}."):
+            yield event
+
+    async def _calc(self, expression: str) -> AsyncIterator[RunnerEvent]:
+        yield ToolStarted("calculator", "call-calc", {"expression": expression})
+        try:
+            value = safe_eval(expression)
+        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+            yield ToolCompleted("calculator", "call-calc", False, None, str(exc))
+            answer = f"I could not compute {expression!r}: {exc}."
+        else:
+            yield ToolCompleted("calculator", "call-calc", True, {"value": value})
+            answer = f"{expression} = {value}"
+        async for event in self._say(answer):
+            yield event
+
+    async def _build(self, target: str) -> AsyncIterator[RunnerEvent]:
+        ticket_id = f"build-{uuid.uuid4().hex[:12]}"
+        seconds = self.build_seconds
+
+        async def work() -> AsyncIterator[ToolBackgroundResolved | ToolBackgroundFailed]:
+            await asyncio.sleep(seconds)
+            yield ToolBackgroundResolved(
+                "build", ticket_id, {"target": target, "status": "success", "seconds": seconds}
+            )
+
+        yield ToolStarted("build", "call-build", {"target": target})
+        yield ToolDeferred("build", "call-build", ticket_id, "the build reports back", work)
+        async for event in self._say(f"Started building {target} (ticket {ticket_id}). "):
+            yield event
+
+    async def _broken(self) -> AsyncIterator[RunnerEvent]:
+        yield ToolStarted("broken", "call-broken")
+        yield ToolCompleted("broken", "call-broken", False, None, "the broken tool always fails")
+        async for event in self._say("The broken tool failed, as it always does; no harm done."):
+            yield event
+
+    async def _resume(self, turn: Turn) -> AsyncIterator[RunnerEvent]:
+        for s in turn.settled:
+            if s.state == "resolved" and isinstance(s.output, dict):
+                line = f"Build of {s.output.get('target')} finished: {s.output.get('status')}. "
+            else:
+                line = f"{s.tool_name} ended {s.state}: {s.error or s.output}. "
+            async for event in self._say(line):
+                yield event
+        yield Completed()
+
+
+def tokens(text: str) -> list[str]:
+    """Split text into word tokens that concatenate back to it exactly."""
+    return re.findall(r"\s*\S+|\s+", text)
+
+
+def _last_agent_said(history: tuple[dict[str, Any], ...]) -> str | None:
+    for message in reversed(history):
+        if message.get("role") == "agent":
+            return "".join(p.get("text", "") for p in message["parts"])
+    return None
+
+
+def _memory_answer(text: str, history: tuple[dict[str, Any], ...]) -> str | None:
+    low = text.lower()
+    said = [
+        "".join(p.get("text", "") for p in m["parts"]) for m in history if m.get("role") == "user"
+    ]
+    if low.startswith("my name is "):
+        return f"Nice to meet you, {text[11:].strip().rstrip('.!')}. I will remember that."
+    if "what is my name" in low or "what's my name" in low:
+        for earlier in reversed(said):
+            if earlier.lower().startswith("my name is "):
+                return f"Your name is {earlier[11:].strip().rstrip('.!')}."
+        return "You have not told me your name in this conversation."
+    if low in ("recall", "what did i say", "what did i say?"):
+        if not said:
+            return "This is the start of our conversation."
+        return "Earlier you said: " + " | ".join(said[-5:])
+    return None
+
+
+_OPS: dict[type, Any] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+
+
+def safe_eval(expression: str) -> int | float:
+    """Evaluate plain arithmetic (numbers, + - * / // % **, parentheses) and nothing else."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError:
+        raise ValueError("not an arithmetic expression") from None
+    return _eval(tree.body)
+
+
+def _eval(node: ast.AST) -> int | float:
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value  # type: ignore[no-any-return]
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        left, right = _eval(node.left), _eval(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > 100:
+            raise ValueError("exponent too large")
+        return _OPS[type(node.op)](left, right)  # type: ignore[no-any-return]
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
+        return _OPS[type(node.op)](_eval(node.operand))  # type: ignore[no-any-return]
+    raise ValueError("only numbers and + - * / // % ** are allowed")

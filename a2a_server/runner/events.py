@@ -1,0 +1,143 @@
+"""The runner-event vocabulary (design §3): what every runner yields, as frozen dataclasses.
+
+`mapping.py` turns these into A2A frames; runners never see A2A objects or HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+__all__ = [
+    "BackgroundWork",
+    "Completed",
+    "Failed",
+    "InputRequired",
+    "RunnerEvent",
+    "StepStarted",
+    "TextDelta",
+    "ToolBackgroundFailed",
+    "ToolBackgroundResolved",
+    "ToolCompleted",
+    "ToolDeferred",
+    "ToolStarted",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StepStarted:
+    """A new step of the agent loop."""
+
+    type: ClassVar[str] = "step_started"
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the answer text."""
+
+    type: ClassVar[str] = "text_delta"
+    text: str
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStarted:
+    """A tool call begins."""
+
+    type: ClassVar[str] = "tool_started"
+    tool_name: str
+    tool_call_id: str
+    arguments: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCompleted:
+    """A tool call ended, successfully or not. `output` stays out of the answer text."""
+
+    type: ClassVar[str] = "tool_completed"
+    tool_name: str
+    tool_call_id: str
+    success: bool = True
+    output: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolBackgroundResolved:
+    """A deferred tool finished with `output`."""
+
+    type: ClassVar[str] = "tool_background_resolved"
+    tool_name: str
+    ticket_id: str
+    output: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolBackgroundFailed:
+    """A deferred tool failed or expired."""
+
+    type: ClassVar[str] = "tool_background_failed"
+    tool_name: str
+    ticket_id: str
+    error: str = "the background tool failed"
+
+
+BackgroundWork = Callable[[], AsyncIterator[ToolBackgroundResolved | ToolBackgroundFailed]]
+"""The runner's own background work for a ticket: yields one settlement event, then ends."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDeferred:
+    """A tool accepted the call and runs in the background, identified by `ticket_id`.
+
+    With `work`, the server runs it beside the task and the settlement event it yields settles
+    the ticket; without it, the ticket waits to be settled from outside.
+    """
+
+    type: ClassVar[str] = "tool_deferred"
+    tool_name: str
+    tool_call_id: str
+    ticket_id: str
+    resume_hint: str | None = None
+    work: BackgroundWork | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InputRequired:
+    """The agent needs the user before it can go on."""
+
+    type: ClassVar[str] = "input_required"
+    prompt: str
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """The run finished. `final_text` is used only when no text was streamed."""
+
+    type: ClassVar[str] = "completed"
+    final_text: str | None = None
+    usage: dict[str, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The run failed; `error` is shown to the client, so it must not leak internals."""
+
+    type: ClassVar[str] = "error"
+    error: str
+
+
+RunnerEvent = (
+    StepStarted
+    | TextDelta
+    | ToolStarted
+    | ToolCompleted
+    | ToolDeferred
+    | ToolBackgroundResolved
+    | ToolBackgroundFailed
+    | InputRequired
+    | Completed
+    | Failed
+)

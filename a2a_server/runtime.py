@@ -1,0 +1,441 @@
+"""The life of one task while it can still change: turns, frames, tickets, cancel.
+
+A `TaskRuntime` runs the task's turns one at a time, in order (a worker drains a queue), and
+is the only writer of the task's frames: every write goes through `_write` under one lock,
+which appends to the store and then hands the frame to every live subscriber. Runner events
+flow from a producer task through a bounded queue into `_pump`, which coalesces text deltas
+within `coalesce_ms` and maps everything else at once (design §4).
+
+Deferred tool tickets park the task `working`; when the last pending one settles, the worker
+gives the runner a resume turn with the results (design §5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from a2a_server.errors import TaskNotCancelable, UnsupportedOperation
+from a2a_server.mapping import TurnMapper
+from a2a_server.protocol import objects
+from a2a_server.protocol.objects import Frame
+from a2a_server.runner.base import Runner, Turn
+from a2a_server.runner.events import (
+    BackgroundWork,
+    Completed,
+    Failed,
+    InputRequired,
+    StepStarted,
+    TextDelta,
+    ToolBackgroundFailed,
+    ToolBackgroundResolved,
+    ToolCompleted,
+    ToolDeferred,
+    ToolStarted,
+)
+from a2a_server.settings import Settings
+from a2a_server.store.base import TaskStore
+from a2a_server.streams import Subscription
+from a2a_server.supervisor import Supervisor
+from a2a_server.tickets import Ticket
+
+__all__ = ["TaskRuntime", "TurnHandle"]
+
+log = logging.getLogger("a2a_server")
+
+AGENT_FAILED = "The agent failed while handling this request."
+CANCELED = "The task was canceled."
+_QUEUE_SIZE = 256
+_END = Completed()  # what a runner that simply stops amounts to
+
+
+class TurnHandle:
+    """Lets a request follow the turn it queued: where its frames start, and when it rests."""
+
+    def __init__(self) -> None:
+        self.started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.done = asyncio.Event()
+
+    def start(self, seq: int) -> None:
+        if not self.started.done():
+            self.started.set_result(seq)
+
+    def finish(self, seq: int) -> None:
+        self.start(seq)
+        self.done.set()
+
+
+@dataclass
+class _TurnRequest:
+    message: dict[str, Any] | None  # None: a resume turn
+    new_task: bool = False
+    handles: list[TurnHandle] = field(default_factory=list)
+
+
+class TaskRuntime:
+    def __init__(
+        self,
+        *,
+        task_id: str,
+        context_id: str,
+        state: str,
+        last_seq: int,
+        store: TaskStore,
+        runner: Runner,
+        supervisor: Supervisor,
+        settings: Settings,
+        on_end: Callable[[TaskRuntime], None],
+    ) -> None:
+        self.task_id = task_id
+        self.context_id = context_id
+        self.state = state
+        self.last_seq = last_seq
+        self._store = store
+        self._runner = runner
+        self._supervisor = supervisor
+        self._settings = settings
+        self._on_end = on_end
+        self._lock = asyncio.Lock()
+        self._subscribers: set[Subscription] = set()
+        self._queue: deque[_TurnRequest] = deque()
+        self._worker: asyncio.Task[None] | None = None
+        self._turn: asyncio.Task[None] | None = None
+        self._turn_handles: list[TurnHandle] = []
+        self._background: dict[str, asyncio.Task[None]] = {}
+        self._canceling = False
+        self._settled_since_check = False
+        self._events = TurnMapper(task_id, context_id)  # for frames outside any turn
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in objects.TERMINAL_STATES
+
+    # -- subscribers and writes --------------------------------------------------------------
+
+    def attach(self, sub: Subscription) -> None:
+        self._subscribers.add(sub)
+
+    def detach(self, sub: Subscription) -> None:
+        self._subscribers.discard(sub)
+
+    def subscribe(self, after: int) -> Subscription:
+        return Subscription(self._store, self.task_id, after, self)
+
+    async def emit(self, frames: list[Frame], tickets: list[Ticket] | None = None) -> None:
+        if frames or tickets:
+            async with self._lock:
+                await self._write(frames, tickets or ())
+
+    async def _write(self, frames: list[Frame], tickets: Any = ()) -> None:
+        if self.terminal:
+            log.debug("task %s ended; dropped %d frame(s)", self.task_id, len(frames))
+            return
+        last = await self._store.append(self.task_id, frames, tickets)
+        seq = last - len(frames)
+        for frame in frames:
+            seq += 1
+            kind = frame["kind"]
+            if kind == "status-update" or kind == "task":
+                self.state = frame["status"]["state"]
+            for sub in self._subscribers:
+                sub.push(seq, frame)
+        self.last_seq = last
+        if self.terminal:
+            for task in self._background.values():
+                task.cancel()
+            self._on_end(self)
+
+    # -- turns -----------------------------------------------------------------------------------
+
+    def submit(self, message: dict[str, Any], *, new_task: bool = False) -> TurnHandle:
+        """Queue a user message as a turn of this task."""
+        if self.terminal or self._canceling:
+            raise UnsupportedOperation(f"Task {self.task_id} has ended; start a new task.")
+        handle = TurnHandle()
+        self._queue.append(_TurnRequest(message, new_task, [handle]))
+        if self._worker is None:
+            self.kick()
+        return handle
+
+    def kick(self) -> None:
+        """Make sure a worker drains the queue (and looks for a resume turn)."""
+        if self._worker is None and not self.terminal:
+            self._worker = self._supervisor.spawn(self._work(), f"task-{self.task_id}")
+
+    async def _work(self) -> None:
+        try:
+            while not self.terminal and not self._canceling:
+                if not self._queue:
+                    self._settled_since_check = False
+                    resume = await self._resume_request()
+                    if resume is not None:
+                        self._queue.append(resume)
+                    elif self._settled_since_check:
+                        continue  # a ticket settled while we looked: look again
+                    elif not self._queue:
+                        return
+                request = self._queue.popleft()
+                self._turn_handles = request.handles
+                self._turn = self._supervisor.spawn(self._run_turn(request), f"turn-{self.task_id}")
+                await asyncio.wait([self._turn])
+                self._turn = None
+        finally:
+            self._worker = None
+
+    async def _resume_request(self) -> _TurnRequest | None:
+        if self.state != "working" or self._canceling:
+            return None
+        tickets = await self._store.list_tickets(self.task_id)
+        if any(t.pending for t in tickets) or not any(not t.delivered for t in tickets):
+            return None
+        return _TurnRequest(None)
+
+    async def _run_turn(self, request: _TurnRequest) -> None:
+        mapper = TurnMapper(self.task_id, self.context_id)
+        rests = True
+        try:
+            async with self._lock:
+                start = 0 if request.new_task else self.last_seq  # a new task: from its Task
+                for handle in request.handles:
+                    handle.start(start)
+                if request.message is not None and not request.new_task:
+                    await self._write([await self._snapshot_with(request.message)])
+                settled: tuple[Any, ...] = ()
+                if request.message is None:
+                    settled = await self._take_settlements()
+                    if not settled:
+                        return
+                if self.state != "working":
+                    await self._write([mapper.working()])
+            history = await self._store.get_memory(self.context_id)
+            turn = Turn(
+                self.task_id, self.context_id, request.message, tuple(history), settled,
+                new_task=request.new_task,
+            )
+            end = await self._pump(turn, mapper)
+            rests = await self._finish(request, mapper, end)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("turn of task %s failed", self.task_id)
+            await self._end_failed(mapper, AGENT_FAILED)
+        finally:
+            if rests and not self._canceling:
+                for handle in request.handles:
+                    handle.finish(self.last_seq)
+
+    async def _snapshot_with(self, message: dict[str, Any]) -> Frame:
+        task = await self._store.get_task(self.task_id)
+        assert task is not None
+        task.setdefault("history", []).append(message)
+        return task
+
+    async def _take_settlements(self) -> tuple[Any, ...]:
+        tickets = [
+            t for t in await self._store.list_tickets(self.task_id) if not t.pending and not t.delivered
+        ]
+        if tickets:
+            await self._store.append(
+                self.task_id, [], [dataclasses.replace(t, delivered=True) for t in tickets]
+            )
+        return tuple(t.settlement() for t in tickets)
+
+    async def _pump(self, turn: Turn, mapper: TurnMapper) -> Completed | InputRequired | Failed:
+        queue: asyncio.Queue[Any] = asyncio.Queue(_QUEUE_SIZE)
+        producer = self._supervisor.spawn(self._produce(turn, queue), f"runner-{self.task_id}")
+        window = self._settings.coalesce_ms / 1000.0
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None
+        try:
+            while True:
+                if deadline is None:
+                    event = await queue.get()
+                else:
+                    try:
+                        async with asyncio.timeout_at(deadline):
+                            event = await queue.get()
+                    except TimeoutError:
+                        deadline = None
+                        await self.emit(mapper.flush())
+                        continue
+                if isinstance(event, TextDelta):
+                    mapper.add_text(event.text)
+                    if window <= 0:
+                        await self.emit(mapper.flush())
+                    elif deadline is None:
+                        deadline = loop.time() + window
+                    continue
+                deadline = None
+                if isinstance(event, Completed | InputRequired | Failed):
+                    return event
+                frames = mapper.flush()
+                if isinstance(event, StepStarted | ToolStarted | ToolCompleted):
+                    frames.append(mapper.progress(event))
+                    await self.emit(frames)
+                elif isinstance(event, ToolDeferred):
+                    await self._defer(event, mapper, frames)
+                elif isinstance(event, ToolBackgroundResolved | ToolBackgroundFailed):
+                    await self.emit(frames)
+                    await self.settle(event)
+                else:
+                    log.warning("runner yielded an unknown event %r; ignored", event)
+                    await self.emit(frames)
+        finally:
+            producer.cancel()
+
+    async def _produce(self, turn: Turn, queue: asyncio.Queue[Any]) -> None:
+        try:
+            async for event in self._runner.run(turn):
+                await queue.put(event)
+            await queue.put(_END)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("runner failed on task %s", self.task_id)
+            await queue.put(Failed(AGENT_FAILED))
+
+    async def _finish(
+        self, request: _TurnRequest, mapper: TurnMapper, end: Completed | InputRequired | Failed
+    ) -> bool:
+        """End a turn; False when the request's handles pass to a chained resume turn."""
+        frames = mapper.finish(end.final_text if isinstance(end, Completed) else None)
+        answer = "".join(mapper.answer)
+        said = end.prompt if isinstance(end, InputRequired) else answer
+        if isinstance(end, Failed):
+            said = end.error
+        await self._remember(request.message, said)
+        if isinstance(end, InputRequired):
+            await self.emit([*frames, mapper.end("input-required", end.prompt)])
+            return True
+        if isinstance(end, Failed):
+            await self._end_failed(mapper, end.error, frames)
+            return True
+        tickets = await self._store.list_tickets(self.task_id)
+        if any(t.pending for t in tickets):
+            await self.emit(frames)  # parked: the task stays working until they settle
+            return True
+        if any(not t.delivered for t in tickets):
+            await self.emit(frames)
+            self._queue.appendleft(_TurnRequest(None, handles=request.handles))
+            return False
+        await self.emit([*frames, mapper.end("completed")])
+        return True
+
+    async def _remember(self, message: dict[str, Any] | None, said: str) -> None:
+        said_message = (
+            [objects.agent_message([objects.text_part(said)], self.task_id, self.context_id)]
+            if said
+            else []
+        )
+        entries = ([message] if message is not None else []) + said_message
+        if entries:
+            limit = self._settings.memory_messages
+            await self._store.add_memory(self.context_id, entries, limit)
+
+    async def _end_failed(
+        self, mapper: TurnMapper, error: str, frames: list[Frame] | None = None
+    ) -> None:
+        async with self._lock:
+            closing = await self._closing_tickets("the task failed")
+            head = frames if frames is not None else mapper.finish()
+            await self._write([*head, mapper.end("failed", error)], closing)
+
+    # -- tickets ---------------------------------------------------------------------------------
+
+    async def _defer(self, event: ToolDeferred, mapper: TurnMapper, frames: list[Frame]) -> None:
+        if await self._store.get_ticket(event.ticket_id) is not None:
+            log.warning("runner reused ticket id %s; tool call failed", event.ticket_id)
+            frames.append(
+                mapper.progress(
+                    ToolCompleted(event.tool_name, event.tool_call_id, False, None, "duplicate ticket")
+                )
+            )
+            await self.emit(frames)
+            return
+        ticket = Ticket(
+            id=event.ticket_id,
+            task_id=self.task_id,
+            context_id=self.context_id,
+            tool_name=event.tool_name,
+            tool_call_id=event.tool_call_id,
+            resume_hint=event.resume_hint,
+        )
+        await self.emit([*frames, *mapper.ticket_event(ticket)], [ticket])
+        if event.work is not None:
+            self._background[ticket.id] = self._supervisor.spawn(
+                self._run_background(ticket, event.work), f"ticket-{ticket.id}"
+            )
+
+    async def _run_background(self, ticket: Ticket, work: BackgroundWork) -> None:
+        result: ToolBackgroundResolved | ToolBackgroundFailed | None = None
+        try:
+            async for event in work():
+                result = event
+                break
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background work of ticket %s failed", ticket.id)
+        finally:
+            self._background.pop(ticket.id, None)
+        if result is None:
+            result = ToolBackgroundFailed(ticket.tool_name, ticket.id, "the background tool failed")
+        await self.settle(result)
+
+    async def settle(self, event: ToolBackgroundResolved | ToolBackgroundFailed) -> bool:
+        """Settle a pending ticket of this task; False if it is not one (or no longer pending)."""
+        async with self._lock:
+            ticket = await self._store.get_ticket(event.ticket_id)
+            if ticket is None or ticket.task_id != self.task_id or not ticket.pending:
+                return False
+            if self.terminal or self._canceling:
+                return False
+            if isinstance(event, ToolBackgroundResolved):
+                settled = ticket.settle("resolved", output=event.output)
+            else:
+                settled = ticket.settle("failed", error=event.error)
+            state = self.state if self.state in objects.INTERRUPTED_STATES else "working"
+            await self._write(self._events.ticket_event(settled, state), [settled])
+        self._settled_since_check = True
+        self.kick()
+        return True
+
+    async def _closing_tickets(self, why: str) -> list[Ticket]:
+        """The task's pending tickets, failed because the task ends."""
+        return [
+            t.settle("failed", error=why)
+            for t in await self._store.list_tickets(self.task_id)
+            if t.pending
+        ]
+
+    # -- cancel ----------------------------------------------------------------------------------
+
+    async def cancel(self) -> None:
+        """Stop the task for good: running turn, queued turns and background work."""
+        if self.terminal or self._canceling:
+            raise TaskNotCancelable(f"Task {self.task_id} cannot be canceled in its state.")
+        self._canceling = True
+        handles = list(self._turn_handles) if self._turn is not None else []
+        for request in self._queue:
+            handles.extend(request.handles)
+        self._queue.clear()
+        try:
+            if self._turn is not None:
+                self._turn.cancel()
+                await asyncio.wait([self._turn])
+            for task in list(self._background.values()):
+                task.cancel()
+            async with self._lock:
+                if self.terminal:
+                    raise TaskNotCancelable(f"Task {self.task_id} has already ended.")
+                closing = await self._closing_tickets("the task was canceled")
+                await self._write([self._events.end("canceled", CANCELED)], closing)
+        finally:
+            self._canceling = False
+            for handle in handles:
+                handle.finish(self.last_seq)

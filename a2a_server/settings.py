@@ -1,0 +1,88 @@
+"""One frozen `Settings` for the whole server.
+
+Every field is also a CLI flag (`--coalesce-ms`) and an environment variable
+(`A2A_SERVER_COALESCE_MS`); `cli.py` derives both from the field list here, so a setting is
+declared exactly once. Flags win over the environment, the environment over the default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ENV_PREFIX", "Settings", "env_name"]
+
+ENV_PREFIX = "A2A_SERVER_"
+
+
+def _opt(default: Any, help: str, **extra: Any) -> Any:
+    return field(default=default, metadata={"help": help, **extra})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Server configuration, read once at start-up."""
+
+    host: str = _opt("127.0.0.1", "interface to listen on")
+    port: int = _opt(8000, "TCP port to listen on")
+    agent: str = _opt("demo", "the runner: demo, conformance, or MODULE:ATTR")
+    public_url: str | None = _opt(None, "public URL of the JSON-RPC endpoint (for the card)")
+    coalesce_ms: float = _opt(5.0, "merge text deltas arriving within this window; 0 = off")
+    max_body_bytes: int = _opt(10 * 1024 * 1024, "largest accepted request body (HTTP 413 above)")
+    lenient_messages: bool = _opt(
+        False, "accept messages without role/messageId (role user, generated id)"
+    )
+    memory_messages: int = _opt(50, "messages of conversation memory kept per context")
+    keepalive_seconds: float = _opt(15.0, "SSE keep-alive comment interval on idle streams")
+    agent_name: str | None = _opt(None, "agent card name (default: the runner's)")
+    agent_description: str | None = _opt(None, "agent card description (default: the runner's)")
+    agent_version: str = _opt("0.1.0", "agent card version")
+    log_level: str = _opt("info", "log level: debug, info, warning, error")
+
+    @property
+    def rpc_url(self) -> str:
+        """The URL clients post JSON-RPC to, as published in the agent card."""
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from `A2A_SERVER_*` variables, then `overrides` (None means not given)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(env_name(f.name))
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable for a settings field."""
+    return ENV_PREFIX + field_name.upper()
+
+
+def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
+    kind = str(f.type)
+    if kind == "bool":
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{env_name(f.name)} must be true or false, not {raw!r}")
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise ValueError(f"{env_name(f.name)} must be a number, not {raw!r}") from None
+    return raw

@@ -1,0 +1,44 @@
+"""Server-Sent Events framing for `message/stream` and `tasks/resubscribe`.
+
+Each event is one JSON-RPC response carrying the request's id, with the frame's sequence
+number in the event's `id:` field (so a client can resume with `Last-Event-ID`). Idle
+streams get keep-alive comments. An error after the first frame is sent as one error event,
+and then the stream ends (design §6).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from a2a_server.errors import InternalError
+from a2a_server.handler import PrimedStream
+from a2a_server.jsonrpc import RequestId, error_response, json_dumps
+from a2a_server.protocol.objects import Frame
+
+__all__ = ["KEEPALIVE", "encode_frame", "event_stream"]
+
+log = logging.getLogger("a2a_server")
+
+KEEPALIVE = b": keep-alive\n\n"
+
+
+def encode_frame(seq: int, request_id: RequestId, frame: Frame) -> bytes:
+    body = json_dumps({"jsonrpc": "2.0", "id": request_id, "result": frame})
+    return f"id: {seq}\ndata: {body}\n\n".encode()
+
+
+async def event_stream(stream: PrimedStream, request_id: RequestId) -> AsyncIterator[bytes]:
+    seq, frame = stream.first
+    yield encode_frame(seq, request_id, frame)
+    try:
+        async for item in stream.rest:
+            if item is None:
+                yield KEEPALIVE
+            else:
+                yield encode_frame(item[0], request_id, item[1])
+    except Exception:
+        log.exception("stream failed after its first frame")
+        yield f"data: {json_dumps(error_response(InternalError(), request_id))}\n\n".encode()
+    finally:
+        await stream.aclose()

@@ -1,0 +1,71 @@
+"""Subscriptions: one reader of one task's frames, replayed from the log, then live.
+
+A subscription attaches to the task's runtime *before* it reads the log, so no frame falls
+between the replay and the live part; frames seen twice that way are dropped by sequence
+number. It ends after the first frame with `final:true`. Idle waits yield `None`, which the
+SSE layer turns into a keep-alive comment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from a2a_server.protocol.objects import Frame
+from a2a_server.store.base import TaskStore
+
+if TYPE_CHECKING:
+    from a2a_server.runtime import TaskRuntime
+
+__all__ = ["Subscription", "is_final_frame"]
+
+
+def is_final_frame(frame: Frame) -> bool:
+    return frame.get("final") is True and frame.get("kind") == "status-update"
+
+
+class Subscription:
+    def __init__(
+        self, store: TaskStore, task_id: str, after: int, runtime: TaskRuntime | None
+    ) -> None:
+        self._store = store
+        self._task_id = task_id
+        self._after = after
+        self._runtime = runtime
+        self._live: asyncio.Queue[tuple[int, Frame]] = asyncio.Queue()
+
+    def push(self, seq: int, frame: Frame) -> None:
+        """Called by the runtime for every frame it writes."""
+        self._live.put_nowait((seq, frame))
+
+    async def frames(self, idle: float | None = None) -> AsyncIterator[tuple[int, Frame] | None]:
+        """Every frame after `after`, in order, up to and including the final one."""
+        runtime = self._runtime
+        if runtime is not None:
+            runtime.attach(self)
+        try:
+            last = self._after
+            for seq, frame in await self._store.read_log(self._task_id, last):
+                last = seq
+                yield seq, frame
+                if is_final_frame(frame):
+                    return
+            if runtime is None:
+                return
+            while True:
+                try:
+                    async with asyncio.timeout(idle):
+                        seq, frame = await self._live.get()
+                except TimeoutError:
+                    yield None
+                    continue
+                if seq <= last:
+                    continue
+                last = seq
+                yield seq, frame
+                if is_final_frame(frame):
+                    return
+        finally:
+            if runtime is not None:
+                runtime.detach(self)
