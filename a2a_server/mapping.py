@@ -2,8 +2,9 @@
 
 `TurnMapper` owns the flags of one turn: the answer is one stable artifact per turn, its first
 chunk `append:false`, later ones `append:true`, and `lastChunk:true` only on the last chunk,
-which is never empty. To know which chunk is last, the newest text delta is always held back
-until the next event arrives; the chunks concatenate to the answer exactly.
+which is never empty. To know which chunk is last, the newest text delta is held back until
+the next delta arrives (before a tool or step event, only its last character is), so the
+chunks concatenate to the answer exactly and the last one is never empty.
 
 `apply` folds one frame into a stored Task: the Task in the store is the fold of its log.
 """
@@ -54,6 +55,15 @@ class TurnMapper:
         text = "".join(self._pending[:-1])
         del self._pending[:-1]
         return [self._chunk(text, last=False)]
+
+    def flush_before_event(self) -> list[Frame]:
+        """Before a tool or step event: send all pending text but its last character, so the
+        client sees what the agent said before the tool runs, and a last chunk remains."""
+        text = "".join(self._pending)
+        if len(text) < 2:
+            return []
+        self._pending[:] = [text[-1]]
+        return [self._chunk(text[:-1], last=False)]
 
     def finish(self, final_text: str | None = None) -> list[Frame]:
         """Close the answer artifact: everything pending, as the last chunk."""

@@ -273,7 +273,7 @@ class TaskRuntime:
                 deadline = None
                 if isinstance(event, Completed | InputRequired | Failed):
                     return event
-                frames = mapper.flush()
+                frames = mapper.flush_before_event()
                 if isinstance(event, StepStarted | ToolStarted | ToolCompleted):
                     frames.append(mapper.progress(event))
                     await self.emit(frames)

@@ -1,0 +1,261 @@
+"""Interoperability: the official a2a-sdk 1.3.0 client against our server over real HTTP.
+
+a2a-sdk 1.3.0 is 1.0-native. Its card resolver maps our 0.3-only card (`url`,
+`preferredTransport`, `protocolVersion`) to one `supportedInterfaces` entry with protocol
+version "0.3.0", and its client factory then picks the 0.3 compat JSON-RPC transport, which
+speaks `message/send`, `message/stream`, `tasks/get` and `tasks/cancel` with the header
+`A2A-Version: 0.3`. Only the SDK's public client API is used: `A2ACardResolver`,
+`ClientFactory`, `ClientConfig` (its `httpx_client` carries an event hook that records what
+the SDK puts on the wire) and the `a2a.types` messages.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from a2a.client import A2ACardResolver, Client, ClientConfig, ClientFactory
+from a2a.types import (
+    AgentCard,
+    CancelTaskRequest,
+    GetTaskRequest,
+    Message,
+    Part,
+    Role,
+    SendMessageConfiguration,
+    SendMessageRequest,
+    StreamResponse,
+    Task,
+    TaskNotCancelableError,
+    TaskNotFoundError,
+    TaskState,
+)
+
+from a2a_server.runner.conformance import ConformanceRunner
+from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.anyio
+
+ANSWER = "2+3*4 = 14"
+
+
+@dataclass
+class Wire:
+    """What the SDK sent: one (method, A2A-Version header, JSON-RPC method) per request."""
+
+    requests: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+    async def hook(self, request: httpx.Request) -> None:
+        rpc_method = None
+        if request.method == "POST":
+            rpc_method = json.loads(request.content).get("method")
+        self.requests.append((request.method, request.headers.get("A2A-Version"), rpc_method))
+
+    @property
+    def rpc_methods(self) -> list[str | None]:
+        return [m for verb, _, m in self.requests if verb == "POST"]
+
+
+@asynccontextmanager
+async def sdk_client(server: LiveServer, *, streaming: bool) -> AsyncIterator[tuple[Client, Wire]]:
+    """Resolve the card from the server's base URL, then build a client with the factory."""
+    wire = Wire()
+    async with httpx.AsyncClient(timeout=30, event_hooks={"request": [wire.hook]}) as http:
+        card = await A2ACardResolver(http, server.url).get_agent_card()
+        factory = ClientFactory(ClientConfig(streaming=streaming, httpx_client=http))
+        async with factory.create(card) as client:
+            yield client, wire
+
+
+def user_request(text: str, **config: Any) -> SendMessageRequest:
+    request = SendMessageRequest(
+        message=Message(
+            message_id=str(uuid.uuid4()), role=Role.ROLE_USER, parts=[Part(text=text)]
+        )
+    )
+    if config:
+        request.configuration.CopyFrom(SendMessageConfiguration(**config))
+    return request
+
+
+async def collect(client: Client, request: SendMessageRequest) -> list[StreamResponse]:
+    return [event async for event in client.send_message(request)]
+
+
+async def send_for_task(client: Client, request: SendMessageRequest) -> Task:
+    """A non-streaming send: the SDK yields exactly one StreamResponse holding the Task."""
+    events = await collect(client, request)
+    assert [e.WhichOneof("payload") for e in events] == ["task"], events
+    return events[0].task
+
+
+def answer_of(task: Task) -> str:
+    for artifact in task.artifacts:
+        if artifact.name == "answer":
+            return "".join(p.text for p in artifact.parts if p.WhichOneof("content") == "text")
+    return ""
+
+
+def state_name(state: int) -> str:
+    return TaskState.Name(state)
+
+
+async def test_card_resolves_to_the_v03_jsonrpc_interface(live_server: Callable[..., LiveServer]) -> None:
+    server = live_server()
+    async with httpx.AsyncClient(timeout=30) as http:
+        card: AgentCard = await A2ACardResolver(http, server.url).get_agent_card()
+    assert card.name == "a2a-server demo agent"
+    assert card.capabilities.streaming is True
+    assert [(i.protocol_binding, i.protocol_version) for i in card.supported_interfaces] and all(
+        (i.protocol_binding, i.protocol_version, i.url) == ("JSONRPC", "0.3.0", server.url + "/")
+        for i in card.supported_interfaces
+    ), card.supported_interfaces
+    assert {s.id for s in card.skills} >= {"calculator", "clock", "echo"}
+
+
+async def test_send_message_non_streaming(live_server: Callable[..., LiveServer]) -> None:
+    server = live_server()
+    async with sdk_client(server, streaming=False) as (client, wire):
+        request = user_request("calc 2+3*4")
+        task = await send_for_task(client, request)
+
+    assert state_name(task.status.state) == "TASK_STATE_COMPLETED"
+    assert task.id and task.context_id
+    assert answer_of(task) == ANSWER
+    assert [a.name for a in task.artifacts] == ["answer"]
+    # The user's message is in the history, tied to the task the server created.
+    sent = [m for m in task.history if m.message_id == request.message.message_id]
+    assert len(sent) == 1 and sent[0].role == Role.ROLE_USER
+    assert sent[0].task_id == task.id and sent[0].parts[0].text == "calc 2+3*4"
+    # The factory picked the 0.3 compat JSON-RPC transport: 0.3 method names, 0.3 header.
+    assert wire.requests[0][:1] == ("GET",)
+    assert wire.requests[1:] == [("POST", "0.3", "message/send")]
+
+
+async def test_send_message_streaming(live_server: Callable[..., LiveServer]) -> None:
+    # coalesce_ms=0: every text delta is its own artifact chunk, so the answer arrives in pieces.
+    server = live_server(coalesce_ms=0)
+    async with sdk_client(server, streaming=True) as (client, wire):
+        events = await collect(client, user_request("calc 2+3*4"))
+        kinds = [e.WhichOneof("payload") for e in events]
+
+        # Task first, then only status/artifact updates of that task, closing on completed.
+        assert kinds[0] == "task", kinds
+        first = events[0].task
+        assert state_name(first.status.state) in ("TASK_STATE_SUBMITTED", "TASK_STATE_WORKING")
+        assert set(kinds[1:]) <= {"status_update", "artifact_update"}, kinds
+        assert "artifact_update" in kinds
+        assert kinds[-1] == "status_update", kinds
+        last = events[-1].status_update
+        assert state_name(last.status.state) == "TASK_STATE_COMPLETED"
+        for event in events[1:]:
+            update = getattr(event, event.WhichOneof("payload"))
+            assert (update.task_id, update.context_id) == (first.id, first.context_id)
+        # Every status update before the last one is an in-progress state.
+        middle = [e.status_update.status.state for e in events[1:-1] if e.HasField("status_update")]
+        assert {state_name(s) for s in middle} <= {"TASK_STATE_WORKING"}, middle
+
+        # The answer's chunks: one artifact id, append false then true, lastChunk on the last.
+        chunks = [e.artifact_update for e in events if e.HasField("artifact_update")]
+        answer_chunks = [c for c in chunks if c.artifact.name == "answer"]
+        assert len(answer_chunks) > 1, answer_chunks
+        assert len({c.artifact.artifact_id for c in answer_chunks}) == 1
+        assert [c.append for c in answer_chunks] == [False] + [True] * (len(answer_chunks) - 1)
+        assert [c.last_chunk for c in answer_chunks] == [False] * (len(answer_chunks) - 1) + [True]
+        assert "".join(p.text for c in answer_chunks for p in c.artifact.parts) == ANSWER
+
+        # The stored task agrees with what was streamed.
+        stored = await client.get_task(GetTaskRequest(id=first.id))
+        assert state_name(stored.status.state) == "TASK_STATE_COMPLETED"
+        assert answer_of(stored) == ANSWER
+        assert [a.artifact_id for a in stored.artifacts] == [answer_chunks[0].artifact.artifact_id]
+
+    assert wire.rpc_methods == ["message/stream", "tasks/get"]
+    assert {header for verb, header, _ in wire.requests if verb == "POST"} == {"0.3"}
+
+
+async def test_get_task_matches_the_sent_task(live_server: Callable[..., LiveServer]) -> None:
+    server = live_server()
+    async with sdk_client(server, streaming=False) as (client, wire):
+        sent = await send_for_task(client, user_request("calc 2+3*4"))
+        fetched = await client.get_task(GetTaskRequest(id=sent.id))
+        assert fetched.id == sent.id
+        assert fetched.context_id == sent.context_id
+        assert fetched.status == sent.status
+        assert list(fetched.artifacts) == list(sent.artifacts)
+        assert answer_of(fetched) == ANSWER
+        assert [m.message_id for m in sent.history] == [
+            m.message_id for m in fetched.history[: len(sent.history)]
+        ]
+
+        # historyLength is honoured through the SDK's request conversion.
+        short = await client.get_task(GetTaskRequest(id=sent.id, history_length=1))
+        assert len(short.history) == 1
+        assert short.history[0] == fetched.history[-1]
+
+        # An unknown id comes back as -32001, which the SDK raises as TaskNotFoundError.
+        with pytest.raises(TaskNotFoundError):
+            await client.get_task(GetTaskRequest(id=str(uuid.uuid4())))
+    assert wire.rpc_methods == ["message/send", "tasks/get", "tasks/get", "tasks/get"]
+
+
+@pytest.mark.parametrize("return_immediately", [False, True], ids=["blocking", "non-blocking"])
+async def test_cancel_open_task(
+    live_server: Callable[..., LiveServer], return_immediately: bool
+) -> None:
+    # The conformance agent parks a new task `working` on a deferred ticket, so a blocking send
+    # returns with the task still open, as does a non-blocking one.
+    server = live_server(runner=ConformanceRunner())
+    async with sdk_client(server, streaming=False) as (client, wire):
+        request = user_request("hello", return_immediately=return_immediately)
+        task = await send_for_task(client, request)
+        assert state_name(task.status.state) in ("TASK_STATE_SUBMITTED", "TASK_STATE_WORKING")
+
+        canceled = await client.cancel_task(CancelTaskRequest(id=task.id))
+        assert canceled.id == task.id and canceled.context_id == task.context_id
+        assert state_name(canceled.status.state) == "TASK_STATE_CANCELED"
+
+        fetched = await client.get_task(GetTaskRequest(id=task.id))
+        assert state_name(fetched.status.state) == "TASK_STATE_CANCELED"
+
+        # A second cancel of the now-terminal task is -32002, TaskNotCancelableError in the SDK.
+        with pytest.raises(TaskNotCancelableError):
+            await client.cancel_task(CancelTaskRequest(id=task.id))
+        with pytest.raises(TaskNotFoundError):
+            await client.cancel_task(CancelTaskRequest(id=str(uuid.uuid4())))
+    assert wire.rpc_methods == [
+        "message/send", "tasks/cancel", "tasks/get", "tasks/cancel", "tasks/cancel"
+    ]
+
+
+async def test_cancel_closes_an_open_stream(live_server: Callable[..., LiveServer]) -> None:
+    # A streamed first turn on the conformance agent stays open (working on its ticket); a
+    # cancel from a second SDK client ends that stream with a canceled status update.
+    server = live_server(runner=ConformanceRunner())
+    async with (
+        sdk_client(server, streaming=True) as (streamer, _),
+        sdk_client(server, streaming=False) as (canceller, _),
+    ):
+        events: list[StreamResponse] = []
+        with anyio.fail_after(10):
+            async for event in streamer.send_message(user_request("hello")):
+                events.append(event)
+                if event.HasField("artifact_update"):
+                    # The agent has spoken ("Received: hello"); the task is parked and open.
+                    task_id = event.artifact_update.task_id
+                    canceled = await canceller.cancel_task(CancelTaskRequest(id=task_id))
+                    assert state_name(canceled.status.state) == "TASK_STATE_CANCELED"
+        kinds = [e.WhichOneof("payload") for e in events]
+        assert kinds[0] == "task" and "artifact_update" in kinds, kinds
+        assert kinds[-1] == "status_update", kinds
+        assert state_name(events[-1].status_update.status.state) == "TASK_STATE_CANCELED"
+        assert "".join(
+            p.text for e in events if e.HasField("artifact_update") for p in e.artifact_update.artifact.parts
+        ) == "Received: hello"

@@ -1,0 +1,170 @@
+"""Runner events -> frames: flags, held-back last chunk, coalescing, and the Task fold."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from a2a_server.mapping import TurnMapper, apply, merged_parts
+from a2a_server.protocol import objects
+from a2a_server.runner.base import Turn
+from a2a_server.runner.events import (
+    Completed,
+    RunnerEvent,
+    StepStarted,
+    TextDelta,
+    ToolCompleted,
+    ToolStarted,
+)
+from tests.client import assert_stream_rules, chunks_text, send, stream, user_message
+from tests.conftest import in_process
+from tests.schema import validate_result
+
+pytestmark = pytest.mark.anyio
+
+
+def test_mapper_holds_back_the_newest_delta() -> None:
+    m = TurnMapper("t", "c")
+    m.add_text("a")
+    assert m.flush() == []  # "a" might be the last chunk
+    m.add_text("b")
+    m.add_text("")  # empty deltas are dropped
+    m.add_text("c")
+    (chunk,) = m.flush()
+    assert chunk["artifact"]["parts"] == [{"kind": "text", "text": "ab"}]
+    assert chunk["append"] is False and chunk["lastChunk"] is False
+    (last,) = m.finish()
+    assert last["artifact"]["parts"] == [{"kind": "text", "text": "c"}]
+    assert last["append"] is True and last["lastChunk"] is True
+    assert last["artifact"]["artifactId"] == chunk["artifact"]["artifactId"]
+    assert m.finish() == []
+    for frame in (chunk, last):
+        validate_result(frame)
+
+
+def test_flush_before_event_keeps_one_character() -> None:
+    m = TurnMapper("t", "c")
+    m.add_text("Let me check. ")
+    (chunk,) = m.flush_before_event()
+    assert chunk["artifact"]["parts"][0]["text"] == "Let me check."
+    assert m.flush_before_event() == []
+    (last,) = m.finish()
+    assert last["artifact"]["parts"][0]["text"] == " " and last["lastChunk"] is True
+
+
+def test_mapper_final_text_only_when_nothing_streamed() -> None:
+    m = TurnMapper("t", "c")
+    (only,) = m.finish("whole answer")
+    assert only["append"] is False and only["lastChunk"] is True
+    m2 = TurnMapper("t", "c")
+    m2.add_text("streamed")
+    (last,) = m2.finish("ignored")
+    assert last["artifact"]["parts"][0]["text"] == "streamed"
+    assert TurnMapper("t", "c").finish() == []
+
+
+def test_progress_frames_are_valid_and_carry_no_output() -> None:
+    m = TurnMapper("t", "c")
+    frames = [
+        m.progress(StepStarted(2)),
+        m.progress(ToolStarted("clock", "c1", {"x": 1})),
+        m.progress(ToolCompleted("clock", "c1", True, {"secret": "output"})),
+        m.progress(ToolCompleted("clock", "c2", False, None, "boom")),
+    ]
+    for f in frames:
+        validate_result(f)
+        assert f["status"]["state"] == "working" and f["final"] is False
+    assert "secret" not in str(frames)
+    assert frames[3]["status"]["message"]["parts"][0]["data"] == {
+        "type": "tool_completed", "toolName": "clock", "toolCallId": "c2", "success": False, "error": "boom"
+    }
+
+
+def test_fold_merges_chunks_and_tracks_state() -> None:
+    task = apply(None, objects.task("t", "c", "submitted", [{"kind": "message"}]))
+    m = TurnMapper("t", "c")
+    for piece in ("Hel", "lo ", "wor", "ld"):
+        m.add_text(piece)
+        for f in m.flush():
+            apply(task, f)
+    for f in m.finish():
+        apply(task, f)
+    apply(task, m.end("completed"))
+    assert task["status"]["state"] == "completed"
+    assert task["artifacts"][0]["parts"] == [{"kind": "text", "text": "Hello world"}]
+
+
+def test_merged_parts_keeps_non_text_apart() -> None:
+    a = {"kind": "text", "text": "a"}
+    d = {"kind": "data", "data": {}}
+    assert merged_parts([a], [{"kind": "text", "text": "b"}, d]) == [{"kind": "text", "text": "ab"}, d]
+    tagged = {"kind": "text", "text": "c", "metadata": {"x": 1}}
+    assert merged_parts([a], [tagged]) == [a, tagged]
+
+
+class Scripted:
+    """A runner that yields a script: strings are deltas, numbers are pauses (seconds)."""
+
+    name = "scripted"
+    description = "plays a script"
+    skills = ()
+
+    def __init__(self, script: list[Any]) -> None:
+        self.script = script
+
+    async def run(self, turn: Turn) -> AsyncIterator[RunnerEvent]:
+        for item in self.script:
+            if isinstance(item, str):
+                yield TextDelta(item)
+            elif isinstance(item, (int, float)):
+                await asyncio.sleep(item)
+            else:
+                yield item
+        yield Completed()
+
+
+async def _stream_frames(runner: Any, **settings: Any) -> list[dict[str, Any]]:
+    async with in_process(runner=runner, **settings) as client:
+        sse = await stream(client, "message/stream", {"message": user_message("go")})
+        assert_stream_rules(sse.frames)
+        task = await send(client, "go again")  # message/send builds the same Task, merged
+        assert task["status"]["state"] == "completed"
+        return sse.frames
+
+
+async def test_no_coalescing_is_one_frame_per_delta() -> None:
+    deltas = [f"tok{i} " for i in range(50)]
+    frames = await _stream_frames(Scripted(deltas), coalesce_ms=0)
+    chunks = [f for f in frames if f["kind"] == "artifact-update"]
+    assert len(chunks) == 50
+    assert [c["append"] for c in chunks] == [False] + [True] * 49
+    assert [c["lastChunk"] for c in chunks] == [False] * 49 + [True]
+    assert chunks_text(frames) == "".join(deltas)
+    assert [f["kind"] for f in frames[:2]] == ["task", "status-update"]
+    assert frames[1]["status"]["state"] == "working"
+
+
+async def test_coalescing_merges_bursts_and_keeps_text_exact() -> None:
+    burst = [f"w{i} " for i in range(200)]
+    script: list[Any] = [*burst, 0.05, "after pause ", 0.05, "end"]
+    frames = await _stream_frames(Scripted(script), coalesce_ms=20)
+    chunks = [f for f in frames if f["kind"] == "artifact-update"]
+    assert len(chunks) < 20
+    assert chunks_text(frames) == "".join(burst) + "after pause end"
+
+
+async def test_text_around_tools_is_one_artifact_and_tools_never_in_it() -> None:
+    script = ["Let me check. ", ToolStarted("clock", "c1"), 0.01,
+              ToolCompleted("clock", "c1", True, {"utc": "SECRET-OUTPUT"}), "It is noon."]
+    for coalesce in (0, 5):
+        frames = await _stream_frames(Scripted(script), coalesce_ms=coalesce)
+        assert chunks_text(frames) == "Let me check. It is noon."
+        ids = {f["artifact"]["artifactId"] for f in frames if f["kind"] == "artifact-update"}
+        assert len(ids) == 1
+        assert "SECRET-OUTPUT" not in str(frames)
+        kinds = [f["kind"] for f in frames]
+        first_tool = next(i for i, f in enumerate(frames) if f["kind"] == "status-update" and f["status"].get("message"))
+        assert "artifact-update" in kinds[:first_tool], "text before a tool call is sent before it"
