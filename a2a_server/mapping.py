@@ -11,6 +11,7 @@ chunks concatenate to the answer exactly and the last one is never empty.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from a2a_server.protocol import objects
@@ -127,7 +128,7 @@ class TurnMapper:
             self._status(
                 state,
                 [objects.data_part({"type": kind, **summary})],
-                metadata={META_KEY: {"ticket": summary}},
+                metadata={META_KEY: {"tickets": [summary]}},
             )
         )
         return frames
@@ -137,10 +138,14 @@ class TurnMapper:
     def working(self) -> Frame:
         return objects.status_update(self._task_id, self._context_id, "working")
 
-    def end(self, state: str, text: str | None = None) -> Frame:
-        """The final status-update of a turn: terminal or interrupted, `final:true`."""
+    def end(self, state: str, text: str | None = None, closed: Sequence[Ticket] = ()) -> Frame:
+        """The final status-update of a turn: terminal or interrupted, `final:true`.
+
+        `closed` are the tickets that end with the task; the frame records them.
+        """
         parts = [objects.text_part(text)] if text else None
-        return self._status(state, parts, final=True)
+        metadata = {META_KEY: {"tickets": [t.summary() for t in closed]}} if closed else None
+        return self._status(state, parts, final=True, metadata=metadata)
 
     def _status(
         self,
@@ -191,8 +196,7 @@ def apply(task: dict[str, Any] | None, frame: Frame) -> dict[str, Any]:
         message = status.get("message")
         if message is not None and objects.is_final_state(status["state"]):
             task.setdefault("history", []).append(message)
-        ticket = (frame.get("metadata") or {}).get(META_KEY, {}).get("ticket")
-        if ticket is not None:
+        for ticket in (frame.get("metadata") or {}).get(META_KEY, {}).get("tickets", ()):
             _track_ticket(task, ticket)
     elif kind == "artifact-update":
         _merge_artifact(task.setdefault("artifacts", []), frame)

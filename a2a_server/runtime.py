@@ -106,6 +106,7 @@ class TaskRuntime:
         self._worker: asyncio.Task[None] | None = None
         self._turn: asyncio.Task[None] | None = None
         self._turn_handles: list[TurnHandle] = []
+        self._mapper: TurnMapper | None = None  # the running turn's
         self._background: dict[str, asyncio.Task[None]] = {}
         self._canceling = False
         self._settled_since_check = False
@@ -183,7 +184,7 @@ class TaskRuntime:
                 self._turn_handles = request.handles
                 self._turn = self._supervisor.spawn(self._run_turn(request), f"turn-{self.task_id}")
                 await asyncio.wait([self._turn])
-                self._turn = None
+                self._turn = self._mapper = None
         finally:
             self._worker = None
 
@@ -196,7 +197,7 @@ class TaskRuntime:
         return _TurnRequest(None)
 
     async def _run_turn(self, request: _TurnRequest) -> None:
-        mapper = TurnMapper(self.task_id, self.context_id)
+        mapper = self._mapper = TurnMapper(self.task_id, self.context_id)
         rests = True
         try:
             async with self._lock:
@@ -343,7 +344,7 @@ class TaskRuntime:
         async with self._lock:
             closing = await self._closing_tickets("the task failed")
             head = frames if frames is not None else mapper.finish()
-            await self._write([*head, mapper.end("failed", error)], closing)
+            await self._write([*head, mapper.end("failed", error, closing)], closing)
 
     # -- tickets ---------------------------------------------------------------------------------
 
@@ -420,6 +421,7 @@ class TaskRuntime:
         if self.terminal or self._canceling:
             raise TaskNotCancelable(f"Task {self.task_id} cannot be canceled in its state.")
         self._canceling = True
+        mapper = self._mapper  # the worker forgets it once the turn is gone
         handles = list(self._turn_handles) if self._turn is not None else []
         for request in self._queue:
             handles.extend(request.handles)
@@ -434,7 +436,8 @@ class TaskRuntime:
                 if self.terminal:
                     raise TaskNotCancelable(f"Task {self.task_id} has already ended.")
                 closing = await self._closing_tickets("the task was canceled")
-                await self._write([self._events.end("canceled", CANCELED)], closing)
+                head = mapper.finish() if mapper is not None else []
+                await self._write([*head, self._events.end("canceled", CANCELED, closing)], closing)
         finally:
             self._canceling = False
             for handle in handles:

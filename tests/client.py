@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +112,7 @@ async def stream(
     request_id: Any = "stream",
     headers: dict[str, str] | None = None,
     stop_after: int | None = None,
+    on_event: Callable[[Event], None] | None = None,
 ) -> SSE:
     """Read an SSE response to the end (or `stop_after` events, then drop the connection)."""
     payload = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
@@ -133,17 +135,22 @@ async def stream(
                 event = parse_sse_block(block, request_id)
                 if event is not None:
                     out.events.append(event)
+                    if on_event is not None:
+                        on_event(event)
                     if stop_after is not None and len(out.events) >= stop_after:
                         return out
     return out
 
 
 def answer_text(task: dict[str, Any]) -> str:
-    """The text of a Task's answer artifact."""
-    for artifact in task.get("artifacts", []):
-        if artifact.get("name") == "answer":
-            return "".join(p["text"] for p in artifact["parts"] if p["kind"] == "text")
-    return ""
+    """The text of a Task's answer artifacts (one per turn), in order."""
+    return "".join(
+        p["text"]
+        for artifact in task.get("artifacts", [])
+        if artifact.get("name") == "answer"
+        for p in artifact["parts"]
+        if p["kind"] == "text"
+    )
 
 
 def assert_stream_rules(frames: list[dict[str, Any]]) -> None:
