@@ -107,7 +107,9 @@ def state_name(state: int) -> str:
     return TaskState.Name(state)
 
 
-async def test_card_resolves_to_the_v03_jsonrpc_interface(live_server: Callable[..., LiveServer]) -> None:
+async def test_card_resolves_to_the_v03_jsonrpc_interface(
+    live_server: Callable[..., LiveServer],
+) -> None:
     server = live_server()
     async with httpx.AsyncClient(timeout=30) as http:
         card: AgentCard = await A2ACardResolver(http, server.url).get_agent_card()
@@ -256,6 +258,5 @@ async def test_cancel_closes_an_open_stream(live_server: Callable[..., LiveServe
         assert kinds[0] == "task" and "artifact_update" in kinds, kinds
         assert kinds[-1] == "status_update", kinds
         assert state_name(events[-1].status_update.status.state) == "TASK_STATE_CANCELED"
-        assert "".join(
-            p.text for e in events if e.HasField("artifact_update") for p in e.artifact_update.artifact.parts
-        ) == "Received: hello"
+        chunks = [e.artifact_update for e in events if e.HasField("artifact_update")]
+        assert "".join(p.text for c in chunks for p in c.artifact.parts) == "Received: hello"
