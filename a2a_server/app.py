@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from agent_card import CARD_PATHS, build_card
 from a2a_server.errors import A2AError, UnsupportedOperation
 from a2a_server.handler import CallContext, RequestHandler
 from a2a_server.jsonrpc import Dispatcher, error_response, json_dumps
@@ -32,6 +31,7 @@ from a2a_server.sse import event_stream
 from a2a_server.store.base import TaskStore
 from a2a_server.store.memory import MemoryStore
 from a2a_server.supervisor import Supervisor
+from agent_card import CARD_PATHS, build_card
 
 __all__ = ["create_app"]
 

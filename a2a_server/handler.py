@@ -134,9 +134,9 @@ class RequestHandler:
                 raise TaskNotCancelable(f"Task {params.id} has already ended.")
             runtime = self._runtimes.get(params.id) or self._load(task, seq)
         await runtime.cancel()
-        task = await self.store.get_task(params.id)
-        assert task is not None
-        return task
+        canceled = await self.store.get_task(params.id)
+        assert canceled is not None
+        return canceled
 
     async def resubscribe(self, params: TaskIdParams, ctx: CallContext) -> PrimedStream:
         """tasks/resubscribe: the current Task, then live frames until the final one."""

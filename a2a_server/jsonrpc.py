@@ -65,7 +65,7 @@ class Dispatcher:
         except _EnvelopeError as exc:
             return Reply(exc.request_id, error_response(exc.error, exc.request_id))
         request_id = request.get("id")
-        response = await async_dispatch_to_response(
+        response: Any = await async_dispatch_to_response(
             request,  # type: ignore[arg-type]  # already parsed: the deserializer passes it on
             self._methods,
             context=ctx,

@@ -48,14 +48,18 @@ ANSWER = "2+3*4 = 14"
 
 @dataclass
 class Wire:
-    """What the SDK sent: one (method, A2A-Version header, JSON-RPC method) per request."""
+    """What the SDK sent: one (method, A2A-Version header, JSON-RPC method) per request, and
+    the JSON-RPC bodies."""
 
     requests: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    bodies: list[dict[str, Any]] = field(default_factory=list)
 
     async def hook(self, request: httpx.Request) -> None:
         rpc_method = None
         if request.method == "POST":
-            rpc_method = json.loads(request.content).get("method")
+            body = json.loads(request.content)
+            self.bodies.append(body)
+            rpc_method = body.get("method")
         self.requests.append((request.method, request.headers.get("A2A-Version"), rpc_method))
 
     @property
@@ -235,6 +239,8 @@ async def test_cancel_open_task(
     assert wire.rpc_methods == [
         "message/send", "tasks/cancel", "tasks/get", "tasks/cancel", "tasks/cancel"
     ]
+    # returnImmediately is mapped to the 0.3 `blocking` flag.
+    assert wire.bodies[0]["params"]["configuration"]["blocking"] is (not return_immediately)
 
 
 async def test_cancel_closes_an_open_stream(live_server: Callable[..., LiveServer]) -> None:

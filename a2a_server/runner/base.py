@@ -67,9 +67,14 @@ class Turn:
 class Runner(Protocol):
     """An agent the server can drive."""
 
-    name: str
-    description: str
-    skills: Sequence[Skill]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def skills(self) -> Sequence[Skill]: ...
 
     def run(self, turn: Turn) -> AsyncIterator[RunnerEvent]:
         """Run one turn, yielding runner events; end with `Completed`, `InputRequired` or
