@@ -27,7 +27,7 @@ from a2a_server.jsonrpc import Dispatcher, error_response, json_dumps
 from a2a_server.methods import METHODS
 from a2a_server.runner.base import Runner
 from a2a_server.settings import Settings
-from a2a_server.sse import event_stream
+from a2a_server.sse import encode_error, event_stream
 from a2a_server.store.base import TaskStore
 from a2a_server.store.memory import MemoryStore
 from a2a_server.supervisor import Supervisor
@@ -82,6 +82,11 @@ def create_app(
                 media_type="text/event-stream",
                 headers=_SSE_HEADERS,
             )
+        if reply.streaming and _wants_sse(request.headers.get("accept")):
+            assert reply.body is not None
+            return Response(
+                encode_error(reply.body), media_type="text/event-stream", headers=_SSE_HEADERS
+            )
         return _json(reply.body)
 
     async def agent_card(request: Request) -> Response:
@@ -124,6 +129,20 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 def _json(body: object) -> Response:
     return Response(json_dumps(body).encode(), media_type="application/json")
+
+
+def _wants_sse(accept: str | None) -> bool:
+    """Whether an error of a streaming method must go out as an SSE event.
+
+    Errors found before a stream's first frame are plain JSON-RPC responses (design §6), but
+    a client that accepts only `text/event-stream` (the 0.3 SDK's httpx-sse client, the
+    a2a-tck) cannot read JSON: it gets the error as the one event of a stream, which is the
+    shape spec §7.2 gives streaming responses (`SendStreamingMessageResponse`).
+    """
+    if not accept:
+        return False
+    types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return "text/event-stream" in types and not types & {"application/json", "application/*", "*/*"}
 
 
 def _extensions(request: Request) -> frozenset[str]:

@@ -36,6 +36,9 @@ log = logging.getLogger("a2a_server")
 
 RequestId = str | int | None
 
+json_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+"""Compact JSON, UTF-8 kept as is: what every response and SSE frame is written with."""
+
 
 @dataclass(frozen=True, slots=True)
 class Reply:
@@ -44,6 +47,7 @@ class Reply:
     id: RequestId
     body: dict[str, Any] | None = None
     stream: PrimedStream | None = None
+    streaming: bool = False  # the body answers a streaming method (see `app._wants_sse`)
 
 
 def error_response(err: A2AError, request_id: RequestId) -> dict[str, Any]:
@@ -58,6 +62,7 @@ class Dispatcher:
         self._handler = handler
         self._lenient = handler.settings.lenient_messages
         self._methods = {name: self._bind(spec) for name, spec in table.items()}
+        self._streaming = frozenset(name for name, spec in table.items() if spec.streaming)
 
     async def dispatch(self, body: bytes, ctx: CallContext) -> Reply:
         try:
@@ -73,7 +78,11 @@ class Dispatcher:
             validator=_as_is,
         )
         if isinstance(response, Left):
-            return Reply(request_id, self._library_error(response._error, request))
+            return Reply(
+                request_id,
+                self._library_error(response._error, request),
+                streaming=request["method"] in self._streaming,
+            )
         result = response._value.result
         if isinstance(result, PrimedStream):
             return Reply(request_id, stream=result)
@@ -168,5 +177,3 @@ def describe_validation_error(exc: ValidationError) -> str:
     message = first["msg"].removeprefix("Value error, ")
     return f"Invalid params: {loc}: {message}"
 
-
-json_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode

@@ -3,20 +3,22 @@
 Each event is one JSON-RPC response carrying the request's id, with the frame's sequence
 number in the event's `id:` field (so a client can resume with `Last-Event-ID`). Idle
 streams get keep-alive comments. An error after the first frame is sent as one error event,
-and then the stream ends (design §6).
+and then the stream ends (design §6). An error before it goes out as one such event too when
+the client accepts only `text/event-stream` (see `app._wants_sse`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from a2a_server.errors import InternalError
 from a2a_server.handler import PrimedStream
 from a2a_server.jsonrpc import RequestId, error_response, json_dumps
 from a2a_server.protocol.objects import Frame
 
-__all__ = ["KEEPALIVE", "encode_frame", "event_stream"]
+__all__ = ["KEEPALIVE", "encode_error", "encode_frame", "event_stream"]
 
 log = logging.getLogger("a2a_server")
 
@@ -26,6 +28,11 @@ KEEPALIVE = b": keep-alive\n\n"
 def encode_frame(seq: int, request_id: RequestId, frame: Frame) -> bytes:
     body = json_dumps({"jsonrpc": "2.0", "id": request_id, "result": frame})
     return f"id: {seq}\ndata: {body}\n\n".encode()
+
+
+def encode_error(body: dict[str, Any]) -> bytes:
+    """One SSE event holding a JSON-RPC error response."""
+    return f"data: {json_dumps(body)}\n\n".encode()
 
 
 async def event_stream(stream: PrimedStream, request_id: RequestId) -> AsyncIterator[bytes]:
@@ -39,6 +46,6 @@ async def event_stream(stream: PrimedStream, request_id: RequestId) -> AsyncIter
                 yield encode_frame(item[0], request_id, item[1])
     except Exception:
         log.exception("stream failed after its first frame")
-        yield f"data: {json_dumps(error_response(InternalError(), request_id))}\n\n".encode()
+        yield encode_error(error_response(InternalError(), request_id))
     finally:
         await stream.aclose()

@@ -250,3 +250,38 @@ async def test_completed_runner_without_text() -> None:
     async with in_process(runner=Quiet()) as client:
         task = (await rpc(client, "message/send", {"message": message()}))["result"]
         assert task["artifacts"][0]["parts"] == [{"kind": "text", "text": "done"}]
+
+
+@pytest.mark.parametrize(
+    ("accept", "sse"),
+    [
+        (None, False),
+        ("*/*", False),
+        ("application/json", False),
+        ("text/event-stream, application/json", False),
+        ("text/event-stream", True),
+        ("text/event-stream; q=1.0", True),
+    ],
+)
+async def test_streaming_method_errors_follow_accept(client: httpx.AsyncClient, accept: str | None, sse: bool) -> None:
+    """Errors before a stream's first frame: plain JSON, unless the client reads only SSE."""
+    headers = {"accept": accept} if accept else {}
+    for method, params in [
+        ("tasks/resubscribe", {"id": "nope"}),
+        ("message/stream", {"message": message(taskId="nope")}),
+        ("message/stream", {"message": message(parts=[])}),
+    ]:
+        body = {"jsonrpc": "2.0", "id": "x", "method": method, "params": params}
+        response = await client.post("/", json=body, headers=headers)
+        assert response.status_code == 200
+        if sse:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            (event,) = [b for b in response.text.split("\n\n") if b]
+            assert event.startswith("data: ")
+            reply = check_response(json.loads(event[6:]), "x")
+        else:
+            assert response.headers["content-type"].startswith("application/json")
+            reply = check_response(response.json(), "x")
+        assert reply["error"]["code"] in (-32001, -32602)
+    unary = await client.post("/", json={"jsonrpc": "2.0", "id": 1, "method": "tasks/get", "params": {"id": "x"}}, headers=headers)
+    assert unary.headers["content-type"].startswith("application/json")
