@@ -23,14 +23,15 @@ from starlette.routing import Route
 
 from a2a_server.errors import A2AError, UnsupportedOperation
 from a2a_server.handler import CallContext, RequestHandler
+from a2a_server.janitor import Janitor
 from a2a_server.jsonrpc import Dispatcher, error_response, json_dumps
 from a2a_server.methods import METHODS
 from a2a_server.runner.base import Runner
 from a2a_server.settings import Settings
 from a2a_server.sse import encode_error, event_stream
-from a2a_server.store.base import TaskStore
-from a2a_server.store.memory import MemoryStore
+from a2a_server.store.base import TaskStore, open_store
 from a2a_server.supervisor import Supervisor
+from a2a_server.ticket_api import TICKETS_EXTENSION, TICKETS_EXTENSION_URI
 from agent_card import CARD_PATHS, build_card
 
 __all__ = ["create_app"]
@@ -38,6 +39,7 @@ __all__ = ["create_app"]
 log = logging.getLogger("a2a_server")
 
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+EXTENSIONS = frozenset({TICKETS_EXTENSION_URI})
 
 
 class _TooLarge(Exception):
@@ -49,17 +51,24 @@ def create_app(
     runner: Runner | None = None,
     store: TaskStore | None = None,
 ) -> Starlette:
-    """An A2A server app for `runner` (default: the demo agent)."""
+    """An A2A server app for `runner` (default: `settings.agent`) on `store` (default:
+    `settings.store`, opened here and closed when the app stops)."""
     settings = settings or Settings()
     if runner is None:
         from a2a_server.runner.loader import load_runner
 
         runner = load_runner(settings.agent)
     supervisor = Supervisor()
-    handler = RequestHandler(settings, runner, store or MemoryStore(), supervisor)
+    owns_store = store is None
+    handler = RequestHandler(settings, runner, store or open_store(settings.store), supervisor)
     dispatcher = Dispatcher(handler, METHODS)
+    janitor = Janitor(handler)
     card = build_card(
-        settings, name=runner.name, description=runner.description, skills=runner.skills
+        settings,
+        name=runner.name,
+        description=runner.description,
+        skills=runner.skills,
+        extensions=[TICKETS_EXTENSION],
     )
     card_body = json_dumps(card).encode()
 
@@ -74,20 +83,28 @@ def create_app(
         version_error = _version_error(request.headers.get("a2a-version"))
         if version_error is not None:
             return _json(error_response(version_error, _peek_id(body)))
-        ctx = CallContext(extensions=_extensions(request))
+        requested = _extensions(request)
+        ctx = CallContext(
+            extensions=requested, last_event_id=request.headers.get("last-event-id")
+        )
         reply = await dispatcher.dispatch(body, ctx)
+        headers = {}
+        if requested & EXTENSIONS:  # echo what we activated (extensions guide)
+            headers["X-A2A-Extensions"] = ", ".join(sorted(requested & EXTENSIONS))
         if reply.stream is not None:
             return StreamingResponse(
                 event_stream(reply.stream, reply.id),
                 media_type="text/event-stream",
-                headers=_SSE_HEADERS,
+                headers={**_SSE_HEADERS, **headers},
             )
         if reply.streaming and _wants_sse(request.headers.get("accept")):
             assert reply.body is not None
             return Response(
-                encode_error(reply.body), media_type="text/event-stream", headers=_SSE_HEADERS
+                encode_error(reply.body),
+                media_type="text/event-stream",
+                headers={**_SSE_HEADERS, **headers},
             )
-        return _json(reply.body)
+        return _json(reply.body, headers)
 
     async def agent_card(request: Request) -> Response:
         return Response(card_body, media_type="application/json")
@@ -97,8 +114,14 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with supervisor:
-            yield
+        try:
+            async with supervisor:
+                await janitor.recover()
+                supervisor.spawn(janitor.run(), "janitor")
+                yield
+        finally:
+            if owns_store:
+                await handler.store.close()
 
     rpc_paths = {"/"}
     public_path = urlsplit(settings.public_url or "").path
@@ -127,8 +150,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _json(body: object) -> Response:
-    return Response(json_dumps(body).encode(), media_type="application/json")
+def _json(body: object, headers: dict[str, str] | None = None) -> Response:
+    return Response(json_dumps(body).encode(), media_type="application/json", headers=headers)
 
 
 def _wants_sse(accept: str | None) -> bool:

@@ -12,7 +12,9 @@
     ├── UnsupportedOperation      -32004
     ├── ContentTypeNotSupported   -32005
     ├── InvalidAgentResponse      -32006
-    └── AuthenticatedExtendedCardNotConfigured  -32007
+    ├── AuthenticatedExtendedCardNotConfigured  -32007
+    ├── TicketNotFound            -32050  (server-defined: the deferred-tickets extension)
+    └── TicketConflict            -32051  (server-defined: settled already, differently)
 
 Only `jsonrpc.py` turns these into wire errors. The message given to the constructor must be
 safe to show a client: never pass `str(exception)` here.
@@ -35,6 +37,8 @@ __all__ = [
     "PushNotificationNotSupported",
     "TaskNotCancelable",
     "TaskNotFound",
+    "TicketConflict",
+    "TicketNotFound",
     "UnsupportedOperation",
 ]
 
@@ -109,3 +113,13 @@ class InvalidAgentResponse(A2AError):
 class AuthenticatedExtendedCardNotConfigured(A2AError):
     code = -32007
     default_message = "Authenticated Extended Card is not configured"
+
+
+class TicketNotFound(A2AError):
+    code = -32050
+    default_message = "Ticket not found"
+
+
+class TicketConflict(A2AError):
+    code = -32051
+    default_message = "Ticket already settled with a different result"

@@ -36,13 +36,16 @@ class CallContext:
     """What the HTTP edge tells a method about the call."""
 
     extensions: frozenset[str] = frozenset()
+    last_event_id: str | None = None  # the SSE `Last-Event-ID` request header
 
 
 class PrimedStream:
     """A stream whose first frame is already known, so errors before it stay plain errors."""
 
-    def __init__(self, first: tuple[int, Frame], rest: AsyncIterator[tuple[int, Frame] | None]):
-        self.first = first
+    def __init__(
+        self, first: tuple[int, Frame] | None, rest: AsyncIterator[tuple[int, Frame] | None]
+    ) -> None:
+        self.first = first  # None: nothing to send yet, and no error can come before it
         self.rest = rest
 
     @classmethod
@@ -99,7 +102,11 @@ class RequestHandler:
         task_id = message.get("taskId")
         if task_id is None:
             return await self._new_task(message)
-        runtime = await self._runtime(task_id)
+        runtime = await self.runtime_for(task_id)
+        if runtime is None:
+            raise UnsupportedOperation(
+                f"Task {task_id} is in a terminal state; send a new message without taskId."
+            )
         context_id = message.get("contextId")
         if context_id is not None and context_id != runtime.context_id:
             raise InvalidParams("message.contextId does not match the contextId of the task")
@@ -124,22 +131,25 @@ class RequestHandler:
         return _trim_history(task, params.history_length)
 
     async def cancel_task(self, params: TaskIdParams, ctx: CallContext) -> dict[str, Any]:
-        runtime = self._runtimes.get(params.id)
+        runtime = await self.runtime_for(params.id)
         if runtime is None:
-            snap = await self.store.snapshot(params.id)
-            if snap is None:
-                raise TaskNotFound()
-            task, seq = snap
-            if task["status"]["state"] in objects.TERMINAL_STATES:
-                raise TaskNotCancelable(f"Task {params.id} has already ended.")
-            runtime = self._runtimes.get(params.id) or self._load(task, seq)
+            raise TaskNotCancelable(f"Task {params.id} has already ended.")
         await runtime.cancel()
         canceled = await self.store.get_task(params.id)
         assert canceled is not None
         return canceled
 
     async def resubscribe(self, params: TaskIdParams, ctx: CallContext) -> PrimedStream:
-        """tasks/resubscribe: the current Task, then live frames until the final one."""
+        """tasks/resubscribe: the current Task, then live frames until the final one.
+
+        With `Last-Event-ID`: exactly the frames after that one instead, then live frames,
+        whether the task still runs or has ended (design §5).
+        """
+        if ctx.last_event_id is not None:
+            after = _sequence_number(ctx.last_event_id)
+            runtime = await self.runtime_for(params.id)
+            sub = Subscription(self.store, params.id, after, runtime)
+            return PrimedStream(None, self._frames(sub))
         snap = await self.store.snapshot(params.id)
         if snap is None:
             raise TaskNotFound()
@@ -157,7 +167,11 @@ class RequestHandler:
 
     # -- runtimes --------------------------------------------------------------------------------
 
-    async def _runtime(self, task_id: str) -> TaskRuntime:
+    async def runtime_for(self, task_id: str) -> TaskRuntime | None:
+        """The runtime of a task (loaded from the store if need be); None once it has ended.
+
+        Raises TaskNotFound for an unknown (or purged) task.
+        """
         runtime = self._runtimes.get(task_id)
         if runtime is not None:
             return runtime
@@ -166,9 +180,7 @@ class RequestHandler:
             raise TaskNotFound()
         task, seq = snap
         if task["status"]["state"] in objects.TERMINAL_STATES:
-            raise UnsupportedOperation(
-                f"Task {task_id} is in a terminal state; send a new message without taskId."
-            )
+            return None
         return self._runtimes.get(task_id) or self._load(task, seq)
 
     def _load(self, task: dict[str, Any], seq: int) -> TaskRuntime:
@@ -192,6 +204,13 @@ class RequestHandler:
     def _forget(self, runtime: TaskRuntime) -> None:
         if self._runtimes.get(runtime.task_id) is runtime:
             del self._runtimes[runtime.task_id]
+
+
+def _sequence_number(header: str) -> int:
+    text = header.strip()
+    if not text.isdigit():
+        raise InvalidParams("Last-Event-ID must be the sequence number of a frame")
+    return int(text)
 
 
 def _trim_history(task: dict[str, Any], length: int | None) -> dict[str, Any]:

@@ -108,7 +108,9 @@ class TurnMapper:
 
     def ticket_event(self, ticket: Ticket, state: str = "working") -> list[Frame]:
         """Frames announcing a ticket's change: deferred, resolved, failed or expired."""
-        kind = "tool_deferred" if ticket.pending else f"tool_background_{ticket.state}"
+        kind = {"pending": "tool_deferred", "resolved": "tool_background_resolved"}.get(
+            ticket.state, "tool_background_failed"  # failed or expired: the state says which
+        )
         summary = ticket.summary()
         frames: list[Frame] = []
         if ticket.state == "resolved":

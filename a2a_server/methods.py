@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from a2a_server import ticket_api
 from a2a_server.errors import (
     AuthenticatedExtendedCardNotConfigured,
     PushNotificationNotSupported,
@@ -55,4 +56,9 @@ METHODS: dict[str, MethodSpec] = {
     "tasks/pushNotificationConfig/list": MethodSpec(None, _push_unsupported),
     "tasks/pushNotificationConfig/delete": MethodSpec(None, _push_unsupported),
     "agent/getAuthenticatedExtendedCard": MethodSpec(None, _extended_card),
+    # the deferred-tickets extension (ticket_api.TICKETS_EXTENSION)
+    "a2aserver.tickets/list": MethodSpec(ticket_api.ListParams, ticket_api.list_tickets),
+    "a2aserver.tickets/get": MethodSpec(ticket_api.GetParams, ticket_api.get_ticket),
+    "a2aserver.tickets/resolve": MethodSpec(ticket_api.ResolveParams, ticket_api.resolve_ticket),
+    "a2aserver.tickets/fail": MethodSpec(ticket_api.FailParams, ticket_api.fail_ticket),
 }

@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from a2a_server.errors import TaskNotCancelable, UnsupportedOperation
+from a2a_server.liveness import owner
 from a2a_server.mapping import TurnMapper
 from a2a_server.protocol import objects
 from a2a_server.protocol.objects import Frame
@@ -50,6 +52,7 @@ log = logging.getLogger("a2a_server")
 
 AGENT_FAILED = "The agent failed while handling this request."
 CANCELED = "The task was canceled."
+RESTARTED = "The server restarted while this task's turn was running; the turn was lost."
 _QUEUE_SIZE = 256
 _END = Completed()  # what a runner that simply stops amounts to
 
@@ -199,11 +202,13 @@ class TaskRuntime:
     async def _run_turn(self, request: _TurnRequest) -> None:
         mapper = self._mapper = TurnMapper(self.task_id, self.context_id)
         rests = True
+        stopped = False  # the app is stopping: leave the turn recorded as running
         try:
             async with self._lock:
                 start = 0 if request.new_task else self.last_seq  # a new task: from its Task
                 for handle in request.handles:
                     handle.start(start)
+                await self._store.set_running(self.task_id, owner())
                 if request.message is not None and not request.new_task:
                     await self._write([await self._snapshot_with(request.message)])
                 settled: tuple[Any, ...] = ()
@@ -221,12 +226,15 @@ class TaskRuntime:
             end = await self._pump(turn, mapper)
             rests = await self._finish(request, mapper, end)
         except asyncio.CancelledError:
+            stopped = not self._canceling
             raise
         except Exception:
             log.exception("turn of task %s failed", self.task_id)
             await self._end_failed(mapper, AGENT_FAILED)
         finally:
             if rests and not self._canceling:
+                if not stopped:
+                    await self._store.set_running(self.task_id, None)
                 for handle in request.handles:
                     handle.finish(self.last_seq)
 
@@ -358,6 +366,8 @@ class TaskRuntime:
             )
             await self.emit(frames)
             return
+        now = time.time()
+        lifetime = event.deadline_seconds or self._settings.ticket_deadline_seconds
         ticket = Ticket(
             id=event.ticket_id,
             task_id=self.task_id,
@@ -365,9 +375,15 @@ class TaskRuntime:
             tool_name=event.tool_name,
             tool_call_id=event.tool_call_id,
             resume_hint=event.resume_hint,
+            created_at=now,
+            deadline=now + lifetime,
         )
+        pending = sum(t.pending for t in await self._store.list_tickets(self.task_id))
+        if pending >= self._settings.max_pending_tickets:
+            limit = self._settings.max_pending_tickets
+            ticket = ticket.settle("failed", error=f"too many pending background tools ({limit})")
         await self.emit([*frames, *mapper.ticket_event(ticket)], [ticket])
-        if event.work is not None:
+        if event.work is not None and ticket.pending:
             self._background[ticket.id] = self._supervisor.spawn(
                 self._run_background(ticket, event.work), f"ticket-{ticket.id}"
             )
@@ -389,22 +405,39 @@ class TaskRuntime:
         await self.settle(result)
 
     async def settle(self, event: ToolBackgroundResolved | ToolBackgroundFailed) -> bool:
-        """Settle a pending ticket of this task; False if it is not one (or no longer pending)."""
+        """Settle a pending ticket of this task from a runner event."""
+        if isinstance(event, ToolBackgroundResolved):
+            return await self.settle_ticket(event.ticket_id, "resolved", output=event.output)
+        return await self.settle_ticket(event.ticket_id, "failed", error=event.error)
+
+    async def settle_ticket(
+        self, ticket_id: str, state: str, *, output: Any = None, error: str | None = None
+    ) -> bool:
+        """Settle a pending ticket of this task (resolved, failed or expired); False if it is
+        not one, or no longer pending. The last one to settle brings a resume turn."""
         async with self._lock:
-            ticket = await self._store.get_ticket(event.ticket_id)
+            ticket = await self._store.get_ticket(ticket_id)
             if ticket is None or ticket.task_id != self.task_id or not ticket.pending:
                 return False
             if self.terminal or self._canceling:
                 return False
-            if isinstance(event, ToolBackgroundResolved):
-                settled = ticket.settle("resolved", output=event.output)
-            else:
-                settled = ticket.settle("failed", error=event.error)
-            state = self.state if self.state in objects.INTERRUPTED_STATES else "working"
-            await self._write(self._events.ticket_event(settled, state), [settled])
+            settled = ticket.settle(state, output=output, error=error)
+            current = self.state if self.state in objects.INTERRUPTED_STATES else "working"
+            await self._write(self._events.ticket_event(settled, current), [settled])
+        work = self._background.pop(ticket_id, None)
+        if work is not None and work is not asyncio.current_task():
+            work.cancel()
         self._settled_since_check = True
         self.kick()
         return True
+
+    async def fail_interrupted_turn(self) -> None:
+        """After a restart: the turn that was running when the server died is lost."""
+        async with self._lock:
+            closing = await self._closing_tickets("the server restarted during the turn")
+            frame = self._events.end("failed", RESTARTED, closing)
+            await self._write([frame], closing)
+        await self._store.set_running(self.task_id, None)
 
     async def _closing_tickets(self, why: str) -> list[Ticket]:
         """The task's pending tickets, failed because the task ends."""
@@ -438,6 +471,7 @@ class TaskRuntime:
                 closing = await self._closing_tickets("the task was canceled")
                 head = mapper.finish() if mapper is not None else []
                 await self._write([*head, self._events.end("canceled", CANCELED, closing)], closing)
+            await self._store.set_running(self.task_id, None)
         finally:
             self._canceling = False
             for handle in handles:

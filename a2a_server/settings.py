@@ -30,6 +30,14 @@ class Settings:
     port: int = _opt(8000, "TCP port to listen on")
     agent: str = _opt("demo", "the runner: demo, conformance, or MODULE:ATTR")
     public_url: str | None = _opt(None, "public URL of the JSON-RPC endpoint (for the card)")
+    store: str = _opt(
+        "sqlite:///a2a-server.db",
+        "task store: sqlite:///PATH (a file that survives restarts) or memory",
+    )
+    ticket_deadline_seconds: float = _opt(3600.0, "a deferred tool ticket expires after this")
+    max_pending_tickets: int = _opt(256, "pending deferred tool tickets allowed per task")
+    retention_seconds: float = _opt(3 * 24 * 3600.0, "ended tasks are purged after this")
+    sweep_seconds: float = _opt(1.0, "how often expired tickets and old tasks are swept")
     coalesce_ms: float = _opt(5.0, "merge text deltas arriving within this window; 0 = off")
     max_body_bytes: int = _opt(10 * 1024 * 1024, "largest accepted request body (HTTP 413 above)")
     lenient_messages: bool = _opt(

@@ -36,8 +36,11 @@ def encode_error(body: dict[str, Any]) -> bytes:
 
 
 async def event_stream(stream: PrimedStream, request_id: RequestId) -> AsyncIterator[bytes]:
-    seq, frame = stream.first
-    yield encode_frame(seq, request_id, frame)
+    if stream.first is not None:
+        seq, frame = stream.first
+        yield encode_frame(seq, request_id, frame)
+    else:
+        yield KEEPALIVE  # commit the response now: the first frame may be a while
     try:
         async for item in stream.rest:
             if item is None:

@@ -43,6 +43,7 @@ class Supervisor:
         task = self._group.create_task(self._guard(coro, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: coro.close())  # if canceled before it ever ran
         return task
 
     @staticmethod

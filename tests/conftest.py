@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,7 +34,16 @@ def fast_demo() -> DemoRunner:
 async def in_process(
     runner: Any = None, **settings: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client talking to a fresh app in this process (lifespan entered)."""
+    """An httpx client talking to a fresh app in this process (lifespan entered), on a
+    SQLite store in a temporary folder unless `store=` says otherwise."""
+    with tempfile.TemporaryDirectory() as folder:
+        settings.setdefault("store", f"sqlite:///{folder}/tasks.db")
+        async with _app_client(runner, settings) as client:
+            yield client
+
+
+@asynccontextmanager
+async def _app_client(runner: Any, settings: dict[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(**settings), runner or fast_demo())
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -81,13 +92,15 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server() -> Iterator[Callable[..., LiveServer]]:
-    """Start servers with `live_server(runner=..., **settings)`; all stop at teardown."""
+def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start servers with `live_server(runner=..., **settings)`; all stop at teardown.
+    Each gets a SQLite store in the test's temporary folder unless `store=` says otherwise."""
     started: list[LiveServer] = []
 
     def start(runner: Any = None, **settings: Any) -> LiveServer:
         port = free_port()
         settings.setdefault("port", port)
+        settings.setdefault("store", f"sqlite:///{tmp_path}/tasks-{port}.db")
         app = create_app(Settings(**settings), runner or fast_demo())
         server = LiveServer(app, port)
         server.start()

@@ -90,8 +90,9 @@ async def test_send_param_errors(client: httpx.AsyncClient, name: str, params: d
         reply = await rpc(client, method, params, request_id=11)
         assert reply["error"]["code"] == code, reply
         assert field in reply["error"]["message"], reply
-    assert not client.app.state.handler._runtimes  # type: ignore[attr-defined]
-    assert client.app.state.handler.store.frames_written == 0  # type: ignore[attr-defined]
+    handler = client.app.state.handler  # type: ignore[attr-defined]
+    assert not handler._runtimes
+    assert await handler.store.open_tasks() == []
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,8 @@ class ToolDeferred:
     """A tool accepted the call and runs in the background, identified by `ticket_id`.
 
     With `work`, the server runs it beside the task and the settlement event it yields settles
-    the ticket; without it, the ticket waits to be settled from outside.
+    the ticket; without it, the ticket waits to be settled from outside (the ticket API). A
+    ticket still pending at its deadline expires, which the runner learns in its resume turn.
     """
 
     type: ClassVar[str] = "tool_deferred"
@@ -102,6 +103,7 @@ class ToolDeferred:
     ticket_id: str
     resume_hint: str | None = None
     work: BackgroundWork | None = field(default=None, compare=False, repr=False)
+    deadline_seconds: float | None = None  # default: the server's ticket deadline setting
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,12 @@
 A task is its event log: every frame it emits is appended with a per-task sequence number
 (1 for the Task frame that creates it), and the stored Task is the fold of that log
 (`mapping.apply`). Tickets are written in the same call as the frames that announce them, so
-a store can make both one transaction. Everything a store returns is the caller's to keep:
-no later write changes it.
+a store makes both one transaction. Everything a store returns is the caller's to keep: no
+later write changes it.
+
+A store also remembers which server process is running a turn of a task (`set_running`), so
+that after a crash the next process can tell a turn that died with its process from a task
+that is merely parked on tickets.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any, Protocol
 from a2a_server.protocol.objects import Frame
 from a2a_server.tickets import Ticket
 
-__all__ = ["TaskStore"]
+__all__ = ["TaskStore", "open_store"]
 
 
 class TaskStore(Protocol):
@@ -26,14 +30,14 @@ class TaskStore(Protocol):
     async def append(
         self, task_id: str, frames: Sequence[Frame], tickets: Sequence[Ticket] = ()
     ) -> int:
-        """Append frames to a task's log and save tickets, all at once.
+        """Append frames to a task's log and save tickets, all in one transaction.
 
         Returns the sequence number of the last frame (of the log, if `frames` is empty).
         """
         ...
 
     async def get_task(self, task_id: str) -> dict[str, Any] | None:
-        """The current Task, or None if unknown."""
+        """The current Task, or None if unknown (or purged)."""
         ...
 
     async def snapshot(self, task_id: str) -> tuple[dict[str, Any], int] | None:
@@ -50,6 +54,10 @@ class TaskStore(Protocol):
         """A task's tickets, oldest first."""
         ...
 
+    async def due_tickets(self, now: float) -> list[Ticket]:
+        """Pending tickets whose deadline has passed."""
+        ...
+
     async def get_memory(self, context_id: str) -> list[dict[str, Any]]:
         """The conversation memory of a context: earlier messages, oldest first."""
         ...
@@ -59,3 +67,35 @@ class TaskStore(Protocol):
     ) -> None:
         """Add messages to a context's memory, dropping the oldest beyond `limit`."""
         ...
+
+    async def set_running(self, task_id: str, owner: str | None) -> None:
+        """Record which process runs a turn of the task now (None: no turn is running)."""
+        ...
+
+    async def running(self) -> list[tuple[str, str]]:
+        """(task id, owner) of every task whose turn is recorded as running."""
+        ...
+
+    async def open_tasks(self) -> list[str]:
+        """Ids of the tasks that have not ended."""
+        ...
+
+    async def purge(self, ended_before: float) -> int:
+        """Delete tasks that ended before this time, with their logs and tickets."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def open_store(url: str) -> TaskStore:
+    """The store named by `--store`: `memory`, or `sqlite:///path/to/file.db`."""
+    if url == "memory":
+        from a2a_server.store.memory import MemoryStore
+
+        return MemoryStore()
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        from a2a_server.store.sqlite import SQLiteStore
+
+        # as in SQLAlchemy: sqlite:///relative.db, sqlite:////absolute/path.db
+        return SQLiteStore(url.removeprefix("sqlite:///"))
+    raise ValueError(f"--store must be memory or sqlite:///PATH, not {url!r}")

@@ -1,13 +1,17 @@
-"""The in-memory task store: for tests and for `--store memory`. Copies on the way out."""
+"""The in-memory task store: for tests and for `--store memory`. Copies on the way out.
+
+Nothing survives the process; otherwise it behaves as the SQLite store does.
+"""
 
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from a2a_server.mapping import apply
-from a2a_server.protocol.objects import Frame
+from a2a_server.protocol.objects import TERMINAL_STATES, Frame
 from a2a_server.tickets import Ticket
 
 __all__ = ["MemoryStore"]
@@ -17,10 +21,11 @@ class MemoryStore:
     def __init__(self) -> None:
         self._tasks: dict[str, dict[str, Any]] = {}
         self._logs: dict[str, list[Frame]] = {}
+        self._ended: dict[str, float] = {}
+        self._running: dict[str, str] = {}
         self._tickets: dict[str, Ticket] = {}
         self._task_tickets: dict[str, list[str]] = {}
         self._memory: dict[str, list[dict[str, Any]]] = {}
-        self.frames_written = 0  # for tests: how many frames the store was asked to write
 
     async def create(self, task: Frame) -> int:
         task_id = task["id"]
@@ -28,7 +33,6 @@ class MemoryStore:
             raise ValueError(f"task {task_id} exists")
         self._tasks[task_id] = apply(None, task)
         self._logs[task_id] = [task]
-        self.frames_written += 1
         return 1
 
     async def append(
@@ -38,9 +42,10 @@ class MemoryStore:
         for frame in frames:
             task = apply(task, frame)
         self._tasks[task_id] = task
+        if task["status"]["state"] in TERMINAL_STATES:
+            self._ended.setdefault(task_id, time.time())
         log = self._logs[task_id]
         log.extend(frames)
-        self.frames_written += len(frames)
         for ticket in tickets:
             if ticket.id not in self._tickets:
                 self._task_tickets.setdefault(ticket.task_id, []).append(ticket.id)
@@ -67,6 +72,13 @@ class MemoryStore:
     async def list_tickets(self, task_id: str) -> list[Ticket]:
         return [self._tickets[t] for t in self._task_tickets.get(task_id, ())]
 
+    async def due_tickets(self, now: float) -> list[Ticket]:
+        return [
+            t
+            for t in self._tickets.values()
+            if t.pending and t.deadline is not None and t.deadline <= now
+        ]
+
     async def get_memory(self, context_id: str) -> list[dict[str, Any]]:
         return copy.deepcopy(self._memory.get(context_id, []))
 
@@ -76,3 +88,26 @@ class MemoryStore:
         memory = self._memory.setdefault(context_id, [])
         memory.extend(copy.deepcopy(list(messages)))
         del memory[: max(0, len(memory) - limit)]
+
+    async def set_running(self, task_id: str, owner: str | None) -> None:
+        if owner is None:
+            self._running.pop(task_id, None)
+        else:
+            self._running[task_id] = owner
+
+    async def running(self) -> list[tuple[str, str]]:
+        return list(self._running.items())
+
+    async def open_tasks(self) -> list[str]:
+        return [t for t in self._tasks if t not in self._ended]
+
+    async def purge(self, ended_before: float) -> int:
+        gone = [t for t, ended in self._ended.items() if ended < ended_before]
+        for task_id in gone:
+            del self._tasks[task_id], self._logs[task_id], self._ended[task_id]
+            for ticket_id in self._task_tickets.pop(task_id, []):
+                del self._tickets[ticket_id]
+        return len(gone)
+
+    async def close(self) -> None:
+        return None
