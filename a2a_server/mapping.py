@@ -1,10 +1,11 @@
 """Runner events -> A2A 0.3 frames (design §4), and the fold of frames into a Task.
 
 `TurnMapper` owns the flags of one turn: the answer is one stable artifact per turn, its first
-chunk `append:false`, later ones `append:true`, and `lastChunk:true` only on the last chunk,
-which is never empty. To know which chunk is last, the newest text delta is held back until
-the next delta arrives (before a tool or step event, only its last character is), so the
-chunks concatenate to the answer exactly and the last one is never empty.
+chunk `append:false`, later ones `append:true`, and `lastChunk:true` only on the last chunk.
+To know which chunk is last, the newest text delta is held back until the next delta arrives
+(before a tool or step event, only its last character is), so the chunks concatenate to the
+answer exactly and the last one is never empty, except for an artifact whose turn died with
+its process: `close_interrupted` closes it with an empty chunk marked interrupted.
 
 `apply` folds one frame into a stored Task: the Task in the store is the fold of its log.
 """
@@ -134,6 +135,25 @@ class TurnMapper:
             )
         )
         return frames
+
+    def close_interrupted(self, log: Sequence[tuple[int, Frame]]) -> list[Frame]:
+        """Last chunks for the artifacts a dead turn left open: empty, marked interrupted."""
+        open_ids: dict[str, str | None] = {}
+        for _, frame in log:
+            if frame["kind"] == "artifact-update":
+                artifact = frame["artifact"]
+                if frame.get("lastChunk"):
+                    open_ids.pop(artifact["artifactId"], None)
+                else:
+                    open_ids[artifact["artifactId"]] = artifact.get("name")
+        return [
+            objects.artifact_update(
+                self._task_id, self._context_id, artifact_id, [objects.text_part("")],
+                append=True, last_chunk=True, name=name,
+                metadata={META_KEY: {"interrupted": True}},
+            )
+            for artifact_id, name in open_ids.items()
+        ]
 
     # -- ends ----------------------------------------------------------------------------------
 

@@ -432,11 +432,14 @@ class TaskRuntime:
         return True
 
     async def fail_interrupted_turn(self) -> None:
-        """After a restart: the turn that was running when the server died is lost."""
+        """After a restart: the turn that was running when the server died is lost. Its
+        open artifacts are closed with an empty chunk marked interrupted (what was held back
+        died with the process), and the task fails saying why."""
         async with self._lock:
             closing = await self._closing_tickets("the server restarted during the turn")
-            frame = self._events.end("failed", RESTARTED, closing)
-            await self._write([frame], closing)
+            log = await self._store.read_log(self.task_id)
+            frames = [*self._events.close_interrupted(log), self._events.end("failed", RESTARTED, closing)]
+            await self._write(frames, closing)
         await self._store.set_running(self.task_id, None)
 
     async def _closing_tickets(self, why: str) -> list[Ticket]:

@@ -42,8 +42,9 @@ TICKETS_EXTENSION = {
     "uri": TICKETS_EXTENSION_URI,
     "description": (
         "Deferred tool tickets: a task parks `working` while its background tools run; "
-        "metadata.a2aServer.pendingTickets lists them. Methods a2aserver.tickets/list, /get, "
-        "/resolve and /fail let the system doing the work settle them; errors -32050 (ticket "
+        "metadata.a2aServer.pendingTickets lists them. The methods a2aserver.tickets/list, "
+        "a2aserver.tickets/get, a2aserver.tickets/resolve and a2aserver.tickets/fail let the "
+        "system doing the work settle them; errors -32050 (ticket "
         "not found) and -32051 (already settled differently)."
     ),
     "required": False,

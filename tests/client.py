@@ -174,7 +174,8 @@ def assert_stream_rules(frames: list[dict[str, Any]]) -> None:
             assert not seen.get(aid), f"chunk after lastChunk on {aid}"
             assert f["append"] is (aid in seen), f"append flag wrong on {aid}"
             seen[aid] = bool(f.get("lastChunk"))
-            if f.get("lastChunk"):
+            interrupted = (f["artifact"].get("metadata") or {}).get("a2aServer", {}).get("interrupted")
+            if f.get("lastChunk") and not interrupted:
                 assert any(p.get("text") for p in f["artifact"]["parts"] if p["kind"] == "text") or any(
                     p["kind"] != "text" for p in f["artifact"]["parts"]
                 ), "empty last chunk"

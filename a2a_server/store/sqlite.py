@@ -2,15 +2,16 @@
 
 Layout (one file, WAL mode, so several server processes may open it at once):
 
-    tasks      one small row per task: state, last sequence number, who runs its turn
+    tasks      one small row per task: state, who runs its turn, when it ended
     events     the event log, clustered by (task_id, seq): an append adds rows at the end
     snapshots  the folded Task at some sequence number, refreshed only when the task rests
     tickets    deferred tool tickets
     memory     conversation memory per context
 
 Every write is one transaction (`BEGIN IMMEDIATE` ... `COMMIT`): a crash leaves the old state
-or the new one, never half. Appending an event writes its own row and updates the task's
-small row; nothing whose size grows with the task is rewritten on the frame path. A Task is
+or the new one, never half. Appending an event writes its own row (and the task's small row
+when the state changes); nothing whose size grows with the task is rewritten on the frame
+path. A Task is
 read as its snapshot plus the fold of the events after it (at most one turn's worth).
 
 Calls run on the event loop thread: with WAL and `synchronous=NORMAL` a commit is a few
@@ -38,7 +39,6 @@ CREATE TABLE IF NOT EXISTS tasks (
     id TEXT PRIMARY KEY,
     context_id TEXT NOT NULL,
     state TEXT NOT NULL,
-    last_seq INTEGER NOT NULL,
     running_owner TEXT,
     created_at REAL NOT NULL,
     ended_at REAL
@@ -112,8 +112,7 @@ class SQLiteStore:
     async def create(self, task: Frame) -> int:
         with self._write() as db:
             db.execute(
-                "INSERT INTO tasks (id, context_id, state, last_seq, created_at) "
-                "VALUES (?, ?, ?, 1, ?)",
+                "INSERT INTO tasks (id, context_id, state, created_at) VALUES (?, ?, ?, ?)",
                 (task["id"], task["contextId"], task["status"]["state"], time.time()),
             )
             body = _dumps(task)
@@ -125,10 +124,15 @@ class SQLiteStore:
         self, task_id: str, frames: Sequence[Frame], tickets: Sequence[Ticket] = ()
     ) -> int:
         with self._write() as db:
-            row = db.execute("SELECT last_seq, state FROM tasks WHERE id = ?", (task_id,)).fetchone()
+            row = db.execute(
+                "SELECT state, (SELECT MAX(seq) FROM events WHERE task_id = ?) "
+                "FROM tasks WHERE id = ?",
+                (task_id, task_id),
+            ).fetchone()
             if row is None:
                 raise KeyError(task_id)
-            seq, state = row
+            before, seq = row
+            state = before
             rest_at: tuple[int, str] | None = None  # a frame to snapshot at: the task rests
             rows = []
             for frame in frames:
@@ -144,11 +148,12 @@ class SQLiteStore:
                         rest_at = (seq, "")
             if rows:
                 db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
-                ended = time.time() if state in TERMINAL_STATES else None
-                db.execute(
-                    "UPDATE tasks SET last_seq = ?, state = ?, ended_at = ? WHERE id = ?",
-                    (seq, state, ended, task_id),
-                )
+                if state != before:  # most frames (text chunks) leave the task row alone
+                    ended = time.time() if state in TERMINAL_STATES else None
+                    db.execute(
+                        "UPDATE tasks SET state = ?, ended_at = ? WHERE id = ?",
+                        (state, ended, task_id),
+                    )
                 if rest_at is not None:
                     self._snapshot_at(db, task_id, *rest_at)
             for ticket in tickets:
