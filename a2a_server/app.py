@@ -24,7 +24,8 @@ from starlette.routing import Route
 from a2a_server.errors import A2AError, UnsupportedOperation
 from a2a_server.handler import CallContext, RequestHandler
 from a2a_server.janitor import Janitor
-from a2a_server.jsonrpc import Dispatcher, error_response, json_dumps
+from a2a_server.jsoncodec import dumps_bytes
+from a2a_server.jsonrpc import Dispatcher, error_response
 from a2a_server.methods import METHODS
 from a2a_server.runner.base import Runner
 from a2a_server.settings import Settings
@@ -70,7 +71,7 @@ def create_app(
         skills=runner.skills,
         extensions=[TICKETS_EXTENSION],
     )
-    card_body = json_dumps(card).encode()
+    card_body = dumps_bytes(card)
 
     async def rpc(request: Request) -> Response:
         try:
@@ -151,7 +152,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def _json(body: object, headers: dict[str, str] | None = None) -> Response:
-    return Response(json_dumps(body).encode(), media_type="application/json", headers=headers)
+    return Response(dumps_bytes(body), media_type="application/json", headers=headers)
 
 
 def _wants_sse(accept: str | None) -> bool:
@@ -185,7 +186,7 @@ def _version_error(version: str | None) -> A2AError | None:
 def _peek_id(body: bytes) -> str | int | None:
     try:
         request = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     request_id = request.get("id") if isinstance(request, dict) else None
     return request_id if isinstance(request_id, str | int) and not isinstance(request_id, bool) else None

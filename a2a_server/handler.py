@@ -84,6 +84,8 @@ class RequestHandler:
         config = params.configuration
         if config is None or config.blocking is not False:
             await handle.done.wait()
+            if handle.error is not None:
+                raise handle.error
         task = await self.store.get_task(runtime.task_id)
         assert task is not None
         return _trim_history(task, config.history_length if config else None)
@@ -92,6 +94,8 @@ class RequestHandler:
         """message/stream: the turn's frames, from its Task to the final status-update."""
         runtime, handle = await self._start_turn(params)
         after = await handle.started
+        if handle.error is not None:
+            raise handle.error
         return await PrimedStream.prime(self._frames(runtime.subscribe(after)))
 
     async def _start_turn(self, params: MessageSendParams) -> tuple[TaskRuntime, TurnHandle]:
@@ -148,6 +152,9 @@ class RequestHandler:
         if ctx.last_event_id is not None:
             after = _sequence_number(ctx.last_event_id)
             runtime = await self.runtime_for(params.id)
+            snap = await self.store.snapshot(params.id)
+            if snap is not None and after > snap[1]:
+                raise InvalidParams(f"Last-Event-ID {after} is past the task's last frame")
             sub = Subscription(self.store, params.id, after, runtime)
             return PrimedStream(None, self._frames(sub))
         snap = await self.store.snapshot(params.id)

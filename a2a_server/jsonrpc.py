@@ -36,8 +36,6 @@ log = logging.getLogger("a2a_server")
 
 RequestId = str | int | None
 
-json_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-"""Compact JSON, UTF-8 kept as is: what every response and SSE frame is written with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +136,7 @@ def _envelope(body: bytes) -> dict[str, Any]:
     """Parse and check a request envelope (JSON-RPC 2.0 §4, A2A §6.11)."""
     try:
         request = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise _EnvelopeError(ParseError()) from None
     if isinstance(request, list):
         raise _EnvelopeError(InvalidRequest("Batch requests are not supported"))
@@ -165,7 +163,7 @@ def _envelope(body: bytes) -> dict[str, Any]:
 def describe_validation_error(exc: ValidationError) -> str:
     """One line naming the first invalid field, with no echo of the input."""
     first = exc.errors(include_url=False, include_input=False)[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "params"
+    loc = ".".join(_field_path(first["loc"])) or "params"
     kind = first["type"]
     if kind == "missing":
         return f"Invalid params: {loc} is required"
@@ -177,3 +175,16 @@ def describe_validation_error(exc: ValidationError) -> str:
     message = first["msg"].removeprefix("Value error, ")
     return f"Invalid params: {loc}: {message}"
 
+
+def _field_path(loc: tuple[int | str, ...]) -> list[str]:
+    """The field path as a client wrote it: pydantic puts the union tag of a part in `loc`
+    (`parts.0.text.text`); the client's field is `parts.0.text`."""
+    out: list[str] = []
+    for i, item in enumerate(loc):
+        if i >= 2 and isinstance(loc[i - 1], int) and loc[i - 2] == "parts" and item in PART_KINDS:
+            continue
+        out.append(str(item))
+    return out
+
+
+PART_KINDS = frozenset({"text", "file", "data"})

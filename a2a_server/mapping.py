@@ -46,9 +46,11 @@ class TurnMapper:
             self._pending.append(text)
             self.answer.append(text)
 
-    @property
-    def has_unsent_text(self) -> bool:
-        return len(self._pending) > 1
+    def answer_text(self, final_text: str | None = None) -> str:
+        """The whole answer of the turn, as `finish(final_text)` will have sent it."""
+        if not self.answer and not self._sent and final_text:
+            return final_text
+        return "".join(self.answer)
 
     def flush(self) -> list[Frame]:
         """Send what is pending except the newest delta (it may turn out to be the last)."""

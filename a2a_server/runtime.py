@@ -17,11 +17,12 @@ import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from a2a_server.errors import TaskNotCancelable, UnsupportedOperation
+from a2a_server.errors import A2AError, TaskNotCancelable, UnsupportedOperation
+from a2a_server.jsoncodec import dumps
 from a2a_server.liveness import owner
 from a2a_server.mapping import TurnMapper
 from a2a_server.protocol import objects
@@ -41,7 +42,7 @@ from a2a_server.runner.events import (
     ToolStarted,
 )
 from a2a_server.settings import Settings
-from a2a_server.store.base import TaskStore
+from a2a_server.store.base import TaskEnded, TaskStore
 from a2a_server.streams import Subscription
 from a2a_server.supervisor import Supervisor
 from a2a_server.tickets import Ticket
@@ -71,6 +72,15 @@ class TurnHandle:
     def finish(self, seq: int) -> None:
         self.start(seq)
         self.done.set()
+
+    error: A2AError | None = None
+
+    def reject(self, error: A2AError) -> None:
+        """The turn will never run: the task ended (or was canceled) first."""
+        if not self.done.is_set():
+            self.error = error
+            self.start(-1)
+            self.done.set()
 
 
 @dataclass
@@ -130,16 +140,27 @@ class TaskRuntime:
     def subscribe(self, after: int) -> Subscription:
         return Subscription(self._store, self.task_id, after, self)
 
-    async def emit(self, frames: list[Frame], tickets: list[Ticket] | None = None) -> None:
-        if frames or tickets:
-            async with self._lock:
-                await self._write(frames, tickets or ())
+    async def _emit(
+        self, make: Callable[[], list[Frame]], tickets: Sequence[Ticket] = ()
+    ) -> None:
+        """Build frames with `make` and write them, both under the lock: a turn's mapper only
+        changes together with the write, so a cancel never finds it half-way."""
+        async with self._lock:
+            frames = make()
+            if frames or tickets:
+                await self._write(frames, tickets)
 
-    async def _write(self, frames: list[Frame], tickets: Any = ()) -> None:
+    async def _write(self, frames: list[Frame], tickets: Sequence[Ticket] = ()) -> None:
         if self.terminal:
             log.debug("task %s ended; dropped %d frame(s)", self.task_id, len(frames))
             return
-        last = await self._store.append(self.task_id, frames, tickets)
+        try:
+            last = await self._store.append(self.task_id, frames, tickets)
+        except TaskEnded as ended:  # ended elsewhere: this runtime was loaded from a stale read
+            log.warning("task %s had already ended; dropped %d frame(s)", self.task_id, len(frames))
+            self.state = ended.state
+            self._on_end(self)
+            return
         seq = last - len(frames)
         for frame in frames:
             seq += 1
@@ -190,6 +211,14 @@ class TaskRuntime:
                 self._turn = self._mapper = None
         finally:
             self._worker = None
+            if self.terminal:
+                self._reject_queued("ended")
+
+    def _reject_queued(self, how: str) -> None:
+        error = UnsupportedOperation(f"Task {self.task_id} {how} before this message was handled.")
+        while self._queue:
+            for handle in self._queue.popleft().handles:
+                handle.reject(error)
 
     async def _resume_request(self) -> _TurnRequest | None:
         if self.state != "working" or self._canceling:
@@ -211,6 +240,10 @@ class TaskRuntime:
                 await self._store.set_running(self.task_id, owner())
                 if request.message is not None and not request.new_task:
                     await self._write([await self._snapshot_with(request.message)])
+                if self.terminal:  # it ended meanwhile (in another process, say)
+                    for handle in request.handles:
+                        handle.reject(UnsupportedOperation(f"Task {self.task_id} has ended."))
+                    return
                 settled: tuple[Any, ...] = ()
                 if request.message is None:
                     settled = await self._take_settlements()
@@ -270,30 +303,31 @@ class TaskRuntime:
                             event = await queue.get()
                     except TimeoutError:
                         deadline = None
-                        await self.emit(mapper.flush())
+                        await self._emit(mapper.flush)
                         continue
                 if isinstance(event, TextDelta):
+                    if not isinstance(event.text, str):
+                        log.error("runner yielded non-text %r in a text delta", event.text)
+                        return Failed(AGENT_FAILED)
                     mapper.add_text(event.text)
                     if window <= 0:
-                        await self.emit(mapper.flush())
+                        await self._emit(mapper.flush)
                     elif deadline is None:
                         deadline = loop.time() + window
                     continue
                 deadline = None
                 if isinstance(event, Completed | InputRequired | Failed):
                     return event
-                frames = mapper.flush_before_event()
                 if isinstance(event, StepStarted | ToolStarted | ToolCompleted):
-                    frames.append(mapper.progress(event))
-                    await self.emit(frames)
+                    progress = event
+                    await self._emit(lambda: [*mapper.flush_before_event(), mapper.progress(progress)])
                 elif isinstance(event, ToolDeferred):
-                    await self._defer(event, mapper, frames)
+                    await self._defer(event, mapper)
                 elif isinstance(event, ToolBackgroundResolved | ToolBackgroundFailed):
-                    await self.emit(frames)
+                    await self._emit(mapper.flush_before_event)
                     await self.settle(event)
                 else:
                     log.warning("runner yielded an unknown event %r; ignored", event)
-                    await self.emit(frames)
         finally:
             producer.cancel()
 
@@ -312,27 +346,30 @@ class TaskRuntime:
         self, request: _TurnRequest, mapper: TurnMapper, end: Completed | InputRequired | Failed
     ) -> bool:
         """End a turn; False when the request's handles pass to a chained resume turn."""
-        frames = mapper.finish(end.final_text if isinstance(end, Completed) else None)
-        answer = "".join(mapper.answer)
-        said = end.prompt if isinstance(end, InputRequired) else answer
-        if isinstance(end, Failed):
+        final_text = end.final_text if isinstance(end, Completed) else None
+        if isinstance(end, InputRequired):
+            said = end.prompt
+        elif isinstance(end, Failed):
             said = end.error
+        else:
+            said = mapper.answer_text(final_text)
         await self._remember(request.message, said)
         if isinstance(end, InputRequired):
-            await self.emit([*frames, mapper.end("input-required", end.prompt)])
+            prompt = end.prompt
+            await self._emit(lambda: [*mapper.finish(), mapper.end("input-required", prompt)])
             return True
         if isinstance(end, Failed):
-            await self._end_failed(mapper, end.error, frames)
+            await self._end_failed(mapper, end.error)
             return True
         tickets = await self._store.list_tickets(self.task_id)
         if any(t.pending for t in tickets):
-            await self.emit(frames)  # parked: the task stays working until they settle
+            await self._emit(lambda: mapper.finish(final_text))  # parked until they settle
             return True
         if any(not t.delivered for t in tickets):
-            await self.emit(frames)
+            await self._emit(lambda: mapper.finish(final_text))
             self._queue.appendleft(_TurnRequest(None, handles=request.handles))
             return False
-        await self.emit([*frames, mapper.end("completed")])
+        await self._emit(lambda: [*mapper.finish(final_text), mapper.end("completed")])
         return True
 
     async def _remember(self, message: dict[str, Any] | None, said: str) -> None:
@@ -346,25 +383,25 @@ class TaskRuntime:
             limit = self._settings.memory_messages
             await self._store.add_memory(self.context_id, entries, limit)
 
-    async def _end_failed(
-        self, mapper: TurnMapper, error: str, frames: list[Frame] | None = None
-    ) -> None:
+    async def _end_failed(self, mapper: TurnMapper, error: str) -> None:
         async with self._lock:
             closing = await self._closing_tickets("the task failed")
-            head = frames if frames is not None else mapper.finish()
+            try:
+                head = mapper.finish()
+            except Exception:  # a runner left the mapper in a state it cannot close
+                log.exception("could not close the answer of task %s", self.task_id)
+                head = []
             await self._write([*head, mapper.end("failed", error, closing)], closing)
 
     # -- tickets ---------------------------------------------------------------------------------
 
-    async def _defer(self, event: ToolDeferred, mapper: TurnMapper, frames: list[Frame]) -> None:
+    async def _defer(self, event: ToolDeferred, mapper: TurnMapper) -> None:
         if await self._store.get_ticket(event.ticket_id) is not None:
             log.warning("runner reused ticket id %s; tool call failed", event.ticket_id)
-            frames.append(
-                mapper.progress(
-                    ToolCompleted(event.tool_name, event.tool_call_id, False, None, "duplicate ticket")
-                )
+            refused = ToolCompleted(
+                event.tool_name, event.tool_call_id, False, None, "duplicate ticket id"
             )
-            await self.emit(frames)
+            await self._emit(lambda: [*mapper.flush_before_event(), mapper.progress(refused)])
             return
         now = time.time()
         lifetime = event.deadline_seconds or self._settings.ticket_deadline_seconds
@@ -382,7 +419,7 @@ class TaskRuntime:
         if pending >= self._settings.max_pending_tickets:
             limit = self._settings.max_pending_tickets
             ticket = ticket.settle("failed", error=f"too many pending background tools ({limit})")
-        await self.emit([*frames, *mapper.ticket_event(ticket)], [ticket])
+        await self._emit(lambda: [*mapper.flush_before_event(), *mapper.ticket_event(ticket)], [ticket])
         if event.work is not None and ticket.pending:
             self._background[ticket.id] = self._supervisor.spawn(
                 self._run_background(ticket, event.work), f"ticket-{ticket.id}"
@@ -421,6 +458,9 @@ class TaskRuntime:
                 return False
             if self.terminal or self._canceling:
                 return False
+            if not _is_json(output):
+                log.error("ticket %s: output is not JSON; failing it", ticket_id)
+                state, output, error = "failed", None, "the tool's output is not JSON"
             settled = ticket.settle(state, output=output, error=error)
             current = self.state if self.state in objects.INTERRUPTED_STATES else "working"
             await self._write(self._events.ticket_event(settled, current), [settled])
@@ -458,14 +498,14 @@ class TaskRuntime:
             raise TaskNotCancelable(f"Task {self.task_id} cannot be canceled in its state.")
         self._canceling = True
         mapper = self._mapper  # the worker forgets it once the turn is gone
-        handles = list(self._turn_handles) if self._turn is not None else []
-        for request in self._queue:
-            handles.extend(request.handles)
-        self._queue.clear()
+        turn = self._turn
+        handles = list(self._turn_handles) if turn is not None else []
+        self._reject_queued("was canceled")
         try:
-            if self._turn is not None:
-                self._turn.cancel()
-                await asyncio.wait([self._turn])
+            if turn is not None:
+                async with self._lock:  # so the turn is never stopped half-way through a write
+                    turn.cancel()
+                await asyncio.wait([turn])
             for task in list(self._background.values()):
                 task.cancel()
             async with self._lock:
@@ -479,3 +519,11 @@ class TaskRuntime:
             self._canceling = False
             for handle in handles:
                 handle.finish(self.last_seq)
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True

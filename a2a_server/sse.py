@@ -15,7 +15,8 @@ from typing import Any
 
 from a2a_server.errors import InternalError
 from a2a_server.handler import PrimedStream
-from a2a_server.jsonrpc import RequestId, error_response, json_dumps
+from a2a_server.jsoncodec import dumps_bytes
+from a2a_server.jsonrpc import RequestId, error_response
 from a2a_server.protocol.objects import Frame
 
 __all__ = ["KEEPALIVE", "encode_error", "encode_frame", "event_stream"]
@@ -26,13 +27,13 @@ KEEPALIVE = b": keep-alive\n\n"
 
 
 def encode_frame(seq: int, request_id: RequestId, frame: Frame) -> bytes:
-    body = json_dumps({"jsonrpc": "2.0", "id": request_id, "result": frame})
-    return f"id: {seq}\ndata: {body}\n\n".encode()
+    body = dumps_bytes({"jsonrpc": "2.0", "id": request_id, "result": frame})
+    return b"id: %d\ndata: %s\n\n" % (seq, body)
 
 
 def encode_error(body: dict[str, Any]) -> bytes:
     """One SSE event holding a JSON-RPC error response."""
-    return f"data: {json_dumps(body)}\n\n".encode()
+    return b"data: %s\n\n" % dumps_bytes(body)
 
 
 async def event_stream(stream: PrimedStream, request_id: RequestId) -> AsyncIterator[bytes]:

@@ -54,6 +54,8 @@ class Subscription:
             if runtime is None:
                 return
             while True:
+                if self._live.empty() and runtime.terminal and last >= runtime.last_seq:
+                    return  # the task ended and everything it wrote has been sent
                 try:
                     async with asyncio.timeout(idle):
                         seq, frame = await self._live.get()

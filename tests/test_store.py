@@ -163,3 +163,16 @@ async def test_append_cost_does_not_grow_with_the_task(tmp_path: Path) -> None:
           f"at 10,000 events {large_bytes:.0f} B, {large_rows:.1f} rows")
     assert large_rows == small_rows == 1  # the event's own row, nothing else
     assert large_bytes <= 1.25 * small_bytes
+
+
+async def test_no_frames_after_a_task_ended(store: TaskStore) -> None:
+    from a2a_server.store.base import TaskEnded
+
+    await store.create(new_task())
+    await store.append("t1", turn_frames("t1", ["x"]))
+    with pytest.raises(TaskEnded):
+        await store.append("t1", [objects.status_update("t1", "c1", "working")])
+    late = Ticket("k9", "t1", "c1", "x", "y")
+    await store.append("t1", [], [late])  # tickets alone may still be written
+    assert (await store.get_ticket("k9")) == late
+    assert (await store.get_task("t1"))["status"]["state"] == "completed"  # type: ignore[index]

@@ -234,6 +234,13 @@ _OPS: dict[type, Any] = {
 }
 
 
+_MAX_BITS = 4096  # results stay well inside what prints quickly (and Python's digit limit)
+
+
+def _bits(value: int | float) -> int:
+    return abs(int(value)).bit_length() if isinstance(value, int) else 64
+
+
 def safe_eval(expression: str) -> int | float:
     """Evaluate plain arithmetic (numbers, + - * / // % **, parentheses) and nothing else."""
     try:
@@ -250,8 +257,11 @@ def _eval(node: ast.AST) -> int | float:
         return node.value
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
         left, right = _eval(node.left), _eval(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > 100:
-            raise ValueError("exponent too large")
+        if isinstance(node.op, ast.Pow):
+            if abs(right) > 100 or _bits(left) * max(abs(right), 1) > _MAX_BITS:
+                raise ValueError("the result would be too large")
+        elif isinstance(node.op, ast.Mult) and _bits(left) + _bits(right) > _MAX_BITS:
+            raise ValueError("the result would be too large")
         return _OPS[type(node.op)](left, right)  # type: ignore[no-any-return]
     if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
         return _OPS[type(node.op)](_eval(node.operand))  # type: ignore[no-any-return]

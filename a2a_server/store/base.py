@@ -19,7 +19,15 @@ from typing import Any, Protocol
 from a2a_server.protocol.objects import Frame
 from a2a_server.tickets import Ticket
 
-__all__ = ["TaskStore", "open_store"]
+__all__ = ["TaskEnded", "TaskStore", "open_store"]
+
+
+class TaskEnded(Exception):
+    """Frames were appended to a task that has already ended; nothing was written."""
+
+    def __init__(self, task_id: str, state: str) -> None:
+        super().__init__(f"task {task_id} has ended ({state})")
+        self.state = state
 
 
 class TaskStore(Protocol):
@@ -33,6 +41,7 @@ class TaskStore(Protocol):
         """Append frames to a task's log and save tickets, all in one transaction.
 
         Returns the sequence number of the last frame (of the log, if `frames` is empty).
+        Raises TaskEnded, writing nothing, if there are frames and the task has ended.
         """
         ...
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from a2a_server.mapping import apply
 from a2a_server.protocol.objects import TERMINAL_STATES, Frame
+from a2a_server.store.base import TaskEnded
 from a2a_server.tickets import Ticket
 
 __all__ = ["MemoryStore"]
@@ -39,6 +40,9 @@ class MemoryStore:
         self, task_id: str, frames: Sequence[Frame], tickets: Sequence[Ticket] = ()
     ) -> int:
         task = self._tasks[task_id]
+        state = task["status"]["state"]
+        if frames and state in TERMINAL_STATES:
+            raise TaskEnded(task_id, state)
         for frame in frames:
             task = apply(task, frame)
         self._tasks[task_id] = task

@@ -28,8 +28,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from a2a_server.jsoncodec import dumps_bytes
 from a2a_server.mapping import apply
 from a2a_server.protocol.objects import TERMINAL_STATES, Frame, is_final_state
+from a2a_server.store.base import TaskEnded
 from a2a_server.tickets import Ticket
 
 __all__ = ["SQLiteStore"]
@@ -49,13 +51,13 @@ CREATE INDEX IF NOT EXISTS tasks_running ON tasks (running_owner)
 CREATE TABLE IF NOT EXISTS events (
     task_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
-    frame TEXT NOT NULL,
+    frame BLOB NOT NULL,
     PRIMARY KEY (task_id, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS snapshots (
     task_id TEXT PRIMARY KEY,
     seq INTEGER NOT NULL,
-    task TEXT NOT NULL
+    task BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tickets (
     id TEXT PRIMARY KEY,
@@ -67,7 +69,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     resume_hint TEXT,
     created_at REAL NOT NULL,
     deadline REAL,
-    output TEXT,
+    output BLOB,
     error TEXT,
     delivered INTEGER NOT NULL DEFAULT 0
 );
@@ -76,12 +78,12 @@ CREATE INDEX IF NOT EXISTS tickets_due ON tickets (deadline) WHERE state = 'pend
 CREATE TABLE IF NOT EXISTS memory (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     context_id TEXT NOT NULL,
-    message TEXT NOT NULL
+    message BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS memory_context ON memory (context_id, id);
 """
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_dumps = dumps_bytes  # stored as UTF-8 BLOBs: one encoding, safe for any string
 
 
 class SQLiteStore:
@@ -132,8 +134,10 @@ class SQLiteStore:
             if row is None:
                 raise KeyError(task_id)
             before, seq = row
+            if frames and before in TERMINAL_STATES:
+                raise TaskEnded(task_id, before)
             state = before
-            rest_at: tuple[int, str] | None = None  # a frame to snapshot at: the task rests
+            rest_at: tuple[int, bytes] | None = None  # a frame to snapshot at: the task rests
             rows = []
             for frame in frames:
                 seq += 1
@@ -145,7 +149,7 @@ class SQLiteStore:
                 elif frame["kind"] == "status-update":
                     state = frame["status"]["state"]
                     if is_final_state(state):
-                        rest_at = (seq, "")
+                        rest_at = (seq, b"")
             if rows:
                 db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
                 if state != before:  # most frames (text chunks) leave the task row alone
@@ -160,7 +164,7 @@ class SQLiteStore:
                 self._save_ticket(db, ticket)
         return seq
 
-    def _snapshot_at(self, db: sqlite3.Connection, task_id: str, seq: int, body: str) -> None:
+    def _snapshot_at(self, db: sqlite3.Connection, task_id: str, seq: int, body: bytes) -> None:
         """Refresh the snapshot up to `seq` (a Task frame's body is its own snapshot)."""
         if not body:
             task, _ = self._fold(db, task_id, seq)
