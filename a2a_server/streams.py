@@ -3,7 +3,8 @@
 A subscription attaches to the task's runtime *before* it reads the log, so no frame falls
 between the replay and the live part; frames seen twice that way are dropped by sequence
 number. It ends after the first frame with `final:true`. Idle waits yield `None`, which the
-SSE layer turns into a keep-alive comment.
+SSE layer turns into a keep-alive comment; each idle wait also reads the log once, so frames
+that another server process (sharing the SQLite file) wrote still arrive.
 """
 
 from __future__ import annotations
@@ -58,16 +59,20 @@ class Subscription:
                     return  # the task ended and everything it wrote has been sent
                 try:
                     async with asyncio.timeout(idle):
-                        seq, frame = await self._live.get()
+                        batch = [await self._live.get()]
                 except TimeoutError:
-                    yield None
-                    continue
-                if seq <= last:
-                    continue
-                last = seq
-                yield seq, frame
-                if is_final_frame(frame):
-                    return
+                    # quiet: has another process sharing the store written to the task?
+                    batch = await self._store.read_log(self._task_id, last)
+                    if not batch:
+                        yield None
+                        continue
+                for seq, frame in batch:
+                    if seq <= last:
+                        continue
+                    last = seq
+                    yield seq, frame
+                    if is_final_frame(frame):
+                        return
         finally:
             if runtime is not None:
                 runtime.detach(self)

@@ -164,7 +164,7 @@ async def test_restart_between_settlement_and_resume_turn_resumes(tmp_path: Path
 async def test_two_processes_share_one_file(tmp_path: Path, servers: list[ServerProcess]) -> None:
     db = tmp_path / "tasks.db"
     a = ServerProcess(db).start()
-    b = ServerProcess(db).start()
+    b = ServerProcess(db, "--keepalive-seconds", "0.2").start()
     servers.extend([a, b])
     async with a.client() as ca, b.client() as cb:
         task = await send(ca, "calc 2*21")
@@ -172,6 +172,11 @@ async def test_two_processes_share_one_file(tmp_path: Path, servers: list[Server
         assert seen == task
         other = await send(cb, "calc 1+1")
         assert (await rpc(ca, "tasks/get", {"id": other["id"]}))["result"]["status"]["state"] == "completed"
+        # a stream on b follows a task that a runs (through the shared log)
+        slow = await send(ca, " ".join(["w"] * 60), blocking=False)
+        follow = await stream(cb, "tasks/resubscribe", {"id": slow["id"]}, headers={"Last-Event-ID": "0"})
+        assert follow.frames[-1]["status"]["state"] == "completed"
+        assert [(e.seq, e.result) for e in follow.events] == await full_log(ca, slow["id"])
     b.stop()
     again = ServerProcess(db).start()  # b's restart must not fail a's tasks
     servers.append(again)
