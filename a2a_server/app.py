@@ -58,7 +58,7 @@ def create_app(
     if runner is None:
         from a2a_server.runner.loader import load_runner
 
-        runner = load_runner(settings.agent)
+        runner = load_runner(settings.agent, settings)
     supervisor = Supervisor()
     owns_store = store is None
     handler = RequestHandler(settings, runner, store or open_store(settings.store), supervisor)
@@ -121,6 +121,9 @@ def create_app(
                 supervisor.spawn(janitor.run(), "janitor")
                 yield
         finally:
+            close = getattr(runner, "aclose", None)  # optional: a runner's own resources
+            if close is not None:
+                await close()
             if owns_store:
                 await handler.store.close()
 

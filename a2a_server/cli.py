@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(Settings)}
     try:
         settings = Settings.from_env(**overrides)
-        runner = load_runner(settings.agent)
+        runner = load_runner(settings.agent, settings)
     except (ValueError, RunnerLoadError) as exc:
         print(f"a2a-server: {exc}", file=sys.stderr)
         return 2

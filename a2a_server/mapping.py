@@ -20,7 +20,7 @@ from a2a_server.protocol.objects import Frame
 from a2a_server.runner.events import StepStarted, ToolCompleted, ToolStarted
 from a2a_server.tickets import Ticket
 
-__all__ = ["META_KEY", "TurnMapper", "apply", "merged_parts", "pending_tickets"]
+__all__ = ["META_KEY", "TurnMapper", "apply", "merged_parts", "pending_tickets", "task_usage"]
 
 META_KEY = "a2aServer"
 """Our key in Task and event metadata (pending tickets, ticket events)."""
@@ -162,14 +162,31 @@ class TurnMapper:
     def working(self) -> Frame:
         return objects.status_update(self._task_id, self._context_id, "working")
 
-    def end(self, state: str, text: str | None = None, closed: Sequence[Ticket] = ()) -> Frame:
+    def end(
+        self,
+        state: str,
+        text: str | None = None,
+        closed: Sequence[Ticket] = (),
+        usage: dict[str, int] | None = None,
+    ) -> Frame:
         """The final status-update of a turn: terminal or interrupted, `final:true`.
 
-        `closed` are the tickets that end with the task; the frame records them.
+        `closed` are the tickets that end with the task, `usage` the tokens the turn used;
+        the frame records both.
         """
         parts = [objects.text_part(text)] if text else None
-        metadata = {META_KEY: {"tickets": [t.summary() for t in closed]}} if closed else None
-        return self._status(state, parts, final=True, metadata=metadata)
+        ours: dict[str, Any] = {}
+        if closed:
+            ours["tickets"] = [t.summary() for t in closed]
+        if usage:
+            ours["usage"] = usage
+        return self._status(state, parts, final=True, metadata={META_KEY: ours} if ours else None)
+
+    def usage(self, usage: dict[str, int] | None) -> list[Frame]:
+        """A `working` status-update recording a turn's token usage (none without usage)."""
+        if not usage:
+            return []
+        return [self._status("working", None, metadata={META_KEY: {"usage": usage}})]
 
     def _status(
         self,
@@ -220,8 +237,11 @@ def apply(task: dict[str, Any] | None, frame: Frame) -> dict[str, Any]:
         message = status.get("message")
         if message is not None and objects.is_final_state(status["state"]):
             task.setdefault("history", []).append(message)
-        for ticket in (frame.get("metadata") or {}).get(META_KEY, {}).get("tickets", ()):
+        ours = (frame.get("metadata") or {}).get(META_KEY, {})
+        for ticket in ours.get("tickets", ()):
             _track_ticket(task, ticket)
+        if "usage" in ours:
+            _add_usage(task, ours["usage"])
     elif kind == "artifact-update":
         _merge_artifact(task.setdefault("artifacts", []), frame)
     elif kind == "message":
@@ -253,6 +273,20 @@ def _track_ticket(task: dict[str, Any], ticket: dict[str, Any]) -> None:
             meta.pop(META_KEY)
         if not meta:
             task.pop("metadata")
+
+
+def _add_usage(task: dict[str, Any], usage: dict[str, int]) -> None:
+    ours = task.setdefault("metadata", {}).setdefault(META_KEY, {})
+    total = dict(ours.get("usage", {}))
+    for key, value in usage.items():
+        if isinstance(value, int):
+            total[key] = total.get(key, 0) + value
+    ours["usage"] = total
+
+
+def task_usage(task: dict[str, Any]) -> dict[str, int]:
+    """The tokens a Task's turns have used, as recorded in its metadata."""
+    return dict((task.get("metadata") or {}).get(META_KEY, {}).get("usage", {}))
 
 
 def pending_tickets(task: dict[str, Any]) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from typing import Any
 from a2a_server.errors import A2AError, TaskNotCancelable, UnsupportedOperation
 from a2a_server.jsoncodec import dumps
 from a2a_server.liveness import owner
-from a2a_server.mapping import TurnMapper
+from a2a_server.mapping import TurnMapper, task_usage
 from a2a_server.protocol import objects
 from a2a_server.protocol.objects import Frame
 from a2a_server.runner.base import Runner, Turn
@@ -255,6 +255,7 @@ class TaskRuntime:
             turn = Turn(
                 self.task_id, self.context_id, request.message, tuple(history), settled,
                 new_task=request.new_task,
+                usage=await self._usage() if not request.new_task else {},
             )
             end = await self._pump(turn, mapper)
             rests = await self._finish(request, mapper, end)
@@ -270,6 +271,10 @@ class TaskRuntime:
                     await self._store.set_running(self.task_id, None)
                 for handle in request.handles:
                     handle.finish(self.last_seq)
+
+    async def _usage(self) -> dict[str, int]:
+        task = await self._store.get_task(self.task_id)
+        return task_usage(task) if task is not None else {}
 
     async def _snapshot_with(self, message: dict[str, Any]) -> Frame:
         task = await self._store.get_task(self.task_id)
@@ -354,22 +359,25 @@ class TaskRuntime:
         else:
             said = mapper.answer_text(final_text)
         await self._remember(request.message, said)
+        usage = end.usage
         if isinstance(end, InputRequired):
             prompt = end.prompt
-            await self._emit(lambda: [*mapper.finish(), mapper.end("input-required", prompt)])
+            await self._emit(
+                lambda: [*mapper.finish(), mapper.end("input-required", prompt, usage=usage)]
+            )
             return True
         if isinstance(end, Failed):
-            await self._end_failed(mapper, end.error)
+            await self._end_failed(mapper, end.error, usage)
             return True
         tickets = await self._store.list_tickets(self.task_id)
-        if any(t.pending for t in tickets):
-            await self._emit(lambda: mapper.finish(final_text))  # parked until they settle
+        if any(t.pending for t in tickets):  # parked until they settle
+            await self._emit(lambda: [*mapper.finish(final_text), *mapper.usage(usage)])
             return True
         if any(not t.delivered for t in tickets):
-            await self._emit(lambda: mapper.finish(final_text))
+            await self._emit(lambda: [*mapper.finish(final_text), *mapper.usage(usage)])
             self._queue.appendleft(_TurnRequest(None, handles=request.handles))
             return False
-        await self._emit(lambda: [*mapper.finish(final_text), mapper.end("completed")])
+        await self._emit(lambda: [*mapper.finish(final_text), mapper.end("completed", usage=usage)])
         return True
 
     async def _remember(self, message: dict[str, Any] | None, said: str) -> None:
@@ -383,7 +391,9 @@ class TaskRuntime:
             limit = self._settings.memory_messages
             await self._store.add_memory(self.context_id, entries, limit)
 
-    async def _end_failed(self, mapper: TurnMapper, error: str) -> None:
+    async def _end_failed(
+        self, mapper: TurnMapper, error: str, usage: dict[str, int] | None = None
+    ) -> None:
         async with self._lock:
             closing = await self._closing_tickets("the task failed")
             try:
@@ -391,7 +401,7 @@ class TaskRuntime:
             except Exception:  # a runner left the mapper in a state it cannot close
                 log.exception("could not close the answer of task %s", self.task_id)
                 head = []
-            await self._write([*head, mapper.end("failed", error, closing)], closing)
+            await self._write([*head, mapper.end("failed", error, closing, usage)], closing)
 
     # -- tickets ---------------------------------------------------------------------------------
 

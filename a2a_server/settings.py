@@ -30,6 +30,18 @@ class Settings:
     port: int = _opt(8000, "TCP port to listen on")
     agent: str = _opt("demo", "the runner: demo, conformance, or MODULE:ATTR")
     public_url: str | None = _opt(None, "public URL of the JSON-RPC endpoint (for the card)")
+    model: str | None = _opt(None, "--agent openai: the model name")
+    openai_base_url: str | None = _opt(
+        None, "--agent openai: an OpenAI-compatible server (else OPENAI_BASE_URL, else OpenAI)"
+    )
+    openai_api_key: str | None = _opt(None, "--agent openai: the API key (else OPENAI_API_KEY)")
+    tools: str | None = _opt(None, "--agent openai: MODULE:ATTR of a list of tools")
+    system_prompt: str = _opt("You are a helpful assistant.", "--agent openai: system prompt")
+    max_steps: int = _opt(8, "--agent openai: model calls per turn before the task fails")
+    max_tokens_per_task: int = _opt(
+        200_000, "--agent openai: tokens per task before the task fails"
+    )
+    model_retries: int = _opt(3, "--agent openai: retries (with backoff) on 429 and 5xx")
     store: str = _opt(
         "sqlite:///a2a-server.db",
         "task store: sqlite:///PATH (a file that survives restarts) or memory",

@@ -4,12 +4,14 @@ The server calls `run(turn)` once per turn and consumes the runner events it yie
 either a user message (`turn.message`) or a resume turn (`turn.settled`: the results of the
 deferred tool tickets the task was parked on). `turn.history` is the conversation memory of the
 turn's context: the earlier user and agent messages, oldest first.
+
+A runner may also have an `async aclose()`: the app calls it when it stops.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from a2a_server.runner.events import RunnerEvent
@@ -50,6 +52,7 @@ class Turn:
     history: tuple[dict[str, Any], ...] = ()
     settled: tuple[Settlement, ...] = ()
     new_task: bool = True  # False when the message continues an existing task
+    usage: Mapping[str, int] = field(default_factory=dict)  # the task's tokens so far
 
     @property
     def is_resume(self) -> bool:

@@ -106,12 +106,17 @@ class ToolDeferred:
     deadline_seconds: float | None = None  # default: the server's ticket deadline setting
 
 
+# The three events that end a turn (Completed, InputRequired, Failed) may carry the tokens the
+# turn used; the server adds them up in the task's metadata.a2aServer.usage.
+
+
 @dataclass(frozen=True, slots=True)
 class InputRequired:
     """The agent needs the user before it can go on."""
 
     type: ClassVar[str] = "input_required"
     prompt: str
+    usage: dict[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +134,7 @@ class Failed:
 
     type: ClassVar[str] = "error"
     error: str
+    usage: dict[str, int] | None = None
 
 
 RunnerEvent = (
