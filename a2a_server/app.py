@@ -27,6 +27,7 @@ from a2a_server.janitor import Janitor
 from a2a_server.jsoncodec import dumps_bytes
 from a2a_server.jsonrpc import Dispatcher, error_response
 from a2a_server.methods import METHODS
+from a2a_server.push import PushSender
 from a2a_server.runner.base import Runner
 from a2a_server.settings import Settings
 from a2a_server.sse import encode_error, event_stream
@@ -61,7 +62,9 @@ def create_app(
         runner = load_runner(settings.agent, settings)
     supervisor = Supervisor()
     owns_store = store is None
-    handler = RequestHandler(settings, runner, store or open_store(settings.store), supervisor)
+    store = store or open_store(settings.store)
+    push = PushSender(store, settings, supervisor)
+    handler = RequestHandler(settings, runner, store, supervisor, on_notify=push.poke)
     dispatcher = Dispatcher(handler, METHODS)
     janitor = Janitor(handler)
     card = build_card(
@@ -119,6 +122,7 @@ def create_app(
             async with supervisor:
                 await janitor.recover()
                 supervisor.spawn(janitor.run(), "janitor")
+                supervisor.spawn(push.run(), "push")
                 yield
         finally:
             close = getattr(runner, "aclose", None)  # optional: a runner's own resources

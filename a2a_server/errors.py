@@ -14,7 +14,8 @@
     ├── InvalidAgentResponse      -32006
     ├── AuthenticatedExtendedCardNotConfigured  -32007
     ├── TicketNotFound            -32050  (server-defined: the deferred-tickets extension)
-    └── TicketConflict            -32051  (server-defined: settled already, differently)
+    ├── TicketConflict            -32051  (server-defined: settled already, differently)
+    └── PushConfigNotFound        -32052  (server-defined: no such push notification config)
 
 Only `jsonrpc.py` turns these into wire errors. The message given to the constructor must be
 safe to show a client: never pass `str(exception)` here.
@@ -34,6 +35,7 @@ __all__ = [
     "InvalidRequest",
     "MethodNotFound",
     "ParseError",
+    "PushConfigNotFound",
     "PushNotificationNotSupported",
     "TaskNotCancelable",
     "TaskNotFound",
@@ -123,3 +125,8 @@ class TicketNotFound(A2AError):
 class TicketConflict(A2AError):
     code = -32051
     default_message = "Ticket already settled with a different result"
+
+
+class PushConfigNotFound(A2AError):
+    code = -32052
+    default_message = "Push notification config not found"

@@ -7,13 +7,12 @@ still change; ended tasks live only in the store.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from a2a_server.errors import (
     InvalidParams,
-    PushNotificationNotSupported,
     TaskNotCancelable,
     TaskNotFound,
     UnsupportedOperation,
@@ -21,6 +20,7 @@ from a2a_server.errors import (
 from a2a_server.protocol import objects
 from a2a_server.protocol.objects import Frame
 from a2a_server.protocol.v0_3 import MessageSendParams, TaskIdParams, TaskQueryParams
+from a2a_server.push_guard import parse_allow_hosts
 from a2a_server.runner.base import Runner
 from a2a_server.runtime import TaskRuntime, TurnHandle
 from a2a_server.settings import Settings
@@ -68,12 +68,19 @@ async def _nothing() -> AsyncIterator[tuple[int, Frame] | None]:
 
 class RequestHandler:
     def __init__(
-        self, settings: Settings, runner: Runner, store: TaskStore, supervisor: Supervisor
+        self,
+        settings: Settings,
+        runner: Runner,
+        store: TaskStore,
+        supervisor: Supervisor,
+        on_notify: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
         self.runner = runner
         self.store = store
+        self.push_allow_hosts = parse_allow_hosts(settings.push_allow_hosts)
         self._supervisor = supervisor
+        self._on_notify = on_notify  # push notifications were queued
         self._runtimes: dict[str, TaskRuntime] = {}
 
     # -- message/send, message/stream --------------------------------------------------------
@@ -99,13 +106,16 @@ class RequestHandler:
         return await PrimedStream.prime(self._frames(runtime.subscribe(after)))
 
     async def _start_turn(self, params: MessageSendParams) -> tuple[TaskRuntime, TurnHandle]:
+        from a2a_server.push_api import checked  # the push methods build on this module
+
         config = params.configuration
+        push = None
         if config is not None and config.push_notification_config is not None:
-            raise PushNotificationNotSupported()
+            push = await checked(self, config.push_notification_config)  # before any write
         message = params.message.wire()
         task_id = message.get("taskId")
         if task_id is None:
-            return await self._new_task(message)
+            return await self._new_task(message, push)
         runtime = await self.runtime_for(task_id)
         if runtime is None:
             raise UnsupportedOperation(
@@ -115,14 +125,20 @@ class RequestHandler:
         if context_id is not None and context_id != runtime.context_id:
             raise InvalidParams("message.contextId does not match the contextId of the task")
         message["contextId"] = runtime.context_id
+        if push is not None:
+            await self.store.put_push_config(runtime.task_id, push)
         return runtime, runtime.submit(message)
 
-    async def _new_task(self, message: dict[str, Any]) -> tuple[TaskRuntime, TurnHandle]:
+    async def _new_task(
+        self, message: dict[str, Any], push: dict[str, Any] | None
+    ) -> tuple[TaskRuntime, TurnHandle]:
         task_id = objects.new_id()
         context_id = message.get("contextId") or objects.new_id()
         message["taskId"] = task_id
         message["contextId"] = context_id
         seq = await self.store.create(objects.task(task_id, context_id, "submitted", [message]))
+        if push is not None:
+            await self.store.put_push_config(task_id, push)
         runtime = self._track(task_id, context_id, "submitted", seq)
         return runtime, runtime.submit(message, new_task=True)
 
@@ -204,6 +220,7 @@ class RequestHandler:
             supervisor=self._supervisor,
             settings=self.settings,
             on_end=self._forget,
+            on_notify=self._on_notify,
         )
         self._runtimes[task_id] = runtime
         return runtime

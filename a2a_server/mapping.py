@@ -20,7 +20,8 @@ from a2a_server.protocol.objects import Frame
 from a2a_server.runner.events import StepStarted, ToolCompleted, ToolStarted
 from a2a_server.tickets import Ticket
 
-__all__ = ["META_KEY", "TurnMapper", "apply", "merged_parts", "pending_tickets", "task_usage"]
+__all__ = ["META_KEY", "TurnMapper", "apply", "merged_parts", "pending_tickets", "task_usage",
+           "worth_notifying"]
 
 META_KEY = "a2aServer"
 """Our key in Task and event metadata (pending tickets, ticket events)."""
@@ -273,6 +274,22 @@ def _track_ticket(task: dict[str, Any], ticket: dict[str, Any]) -> None:
             meta.pop(META_KEY)
         if not meta:
             task.pop("metadata")
+
+
+def worth_notifying(frames: Sequence[Frame], state: str) -> bool:
+    """Whether these frames, written to a task in `state`, make a push notification: `working`
+    after `submitted`, a ticket settling, and every final state (terminal or interrupted)."""
+    for frame in frames:
+        if frame["kind"] != "status-update":
+            continue
+        new = frame["status"]["state"]
+        if frame.get("final") or (new == "working" and state == "submitted"):
+            return True
+        tickets = (frame.get("metadata") or {}).get(META_KEY, {}).get("tickets", ())
+        if any(t["state"] != "pending" for t in tickets):
+            return True
+        state = new
+    return False
 
 
 def _add_usage(task: dict[str, Any], usage: dict[str, int]) -> None:

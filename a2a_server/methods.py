@@ -12,13 +12,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from a2a_server import ticket_api
-from a2a_server.errors import (
-    AuthenticatedExtendedCardNotConfigured,
-    PushNotificationNotSupported,
-)
+from a2a_server import push_api, ticket_api
+from a2a_server.errors import AuthenticatedExtendedCardNotConfigured
 from a2a_server.handler import CallContext, RequestHandler
-from a2a_server.protocol.v0_3 import MessageSendParams, TaskIdParams, TaskQueryParams
+from a2a_server.protocol.v0_3 import (
+    DeleteTaskPushNotificationConfigParams,
+    GetTaskPushNotificationConfigParams,
+    MessageSendParams,
+    TaskIdParams,
+    TaskPushNotificationConfig,
+    TaskQueryParams,
+)
 
 __all__ = ["METHODS", "MethodSpec"]
 
@@ -31,10 +35,6 @@ class MethodSpec:
     call: Call
     streaming: bool = False
     takes_message: bool = False  # params carry a `message` (lenient mode may fill it in)
-
-
-async def _push_unsupported(handler: RequestHandler, params: Any, ctx: CallContext) -> Any:
-    raise PushNotificationNotSupported()
 
 
 async def _extended_card(handler: RequestHandler, params: Any, ctx: CallContext) -> Any:
@@ -51,10 +51,14 @@ METHODS: dict[str, MethodSpec] = {
     "tasks/get": MethodSpec(TaskQueryParams, RequestHandler.get_task),
     "tasks/cancel": MethodSpec(TaskIdParams, RequestHandler.cancel_task),
     "tasks/resubscribe": MethodSpec(TaskIdParams, RequestHandler.resubscribe, streaming=True),
-    "tasks/pushNotificationConfig/set": MethodSpec(None, _push_unsupported),
-    "tasks/pushNotificationConfig/get": MethodSpec(None, _push_unsupported),
-    "tasks/pushNotificationConfig/list": MethodSpec(None, _push_unsupported),
-    "tasks/pushNotificationConfig/delete": MethodSpec(None, _push_unsupported),
+    "tasks/pushNotificationConfig/set": MethodSpec(TaskPushNotificationConfig, push_api.set_config),
+    "tasks/pushNotificationConfig/get": MethodSpec(
+        GetTaskPushNotificationConfigParams, push_api.get_config
+    ),
+    "tasks/pushNotificationConfig/list": MethodSpec(TaskIdParams, push_api.list_configs),
+    "tasks/pushNotificationConfig/delete": MethodSpec(
+        DeleteTaskPushNotificationConfigParams, push_api.delete_config
+    ),
     "agent/getAuthenticatedExtendedCard": MethodSpec(None, _extended_card),
     # the deferred-tickets extension (ticket_api.TICKETS_EXTENSION)
     "a2aserver.tickets/list": MethodSpec(ticket_api.ListParams, ticket_api.list_tickets),

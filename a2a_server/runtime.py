@@ -24,7 +24,7 @@ from typing import Any
 from a2a_server.errors import A2AError, TaskNotCancelable, UnsupportedOperation
 from a2a_server.jsoncodec import dumps
 from a2a_server.liveness import owner
-from a2a_server.mapping import TurnMapper, task_usage
+from a2a_server.mapping import TurnMapper, task_usage, worth_notifying
 from a2a_server.protocol import objects
 from a2a_server.protocol.objects import Frame
 from a2a_server.runner.base import Runner, Turn
@@ -103,6 +103,7 @@ class TaskRuntime:
         supervisor: Supervisor,
         settings: Settings,
         on_end: Callable[[TaskRuntime], None],
+        on_notify: Callable[[], None] = lambda: None,
     ) -> None:
         self.task_id = task_id
         self.context_id = context_id
@@ -113,6 +114,7 @@ class TaskRuntime:
         self._supervisor = supervisor
         self._settings = settings
         self._on_end = on_end
+        self._on_notify = on_notify
         self._lock = asyncio.Lock()
         self._subscribers: set[Subscription] = set()
         self._queue: deque[_TurnRequest] = deque()
@@ -154,8 +156,9 @@ class TaskRuntime:
         if self.terminal:
             log.debug("task %s ended; dropped %d frame(s)", self.task_id, len(frames))
             return
+        notify = worth_notifying(frames, self.state)
         try:
-            last = await self._store.append(self.task_id, frames, tickets)
+            last = await self._store.append(self.task_id, frames, tickets, notify=notify)
         except TaskEnded as ended:  # ended elsewhere: this runtime was loaded from a stale read
             log.warning("task %s had already ended; dropped %d frame(s)", self.task_id, len(frames))
             self.state = ended.state
@@ -170,6 +173,8 @@ class TaskRuntime:
             for sub in self._subscribers:
                 sub.push(seq, frame)
         self.last_seq = last
+        if notify:
+            self._on_notify()
         if self.terminal:
             for task in self._background.values():
                 task.cancel()

@@ -50,6 +50,15 @@ class Settings:
     max_pending_tickets: int = _opt(256, "pending deferred tool tickets allowed per task")
     retention_seconds: float = _opt(3 * 24 * 3600.0, "ended tasks are purged after this")
     sweep_seconds: float = _opt(1.0, "how often expired tickets and old tasks are swept")
+    push_allow_hosts: str | None = _opt(
+        None, "webhook hosts allowed despite the SSRF guard, comma-separated (e.g. localhost)"
+    )
+    push_max_attempts: int = _opt(8, "attempts to deliver one push notification before it is dropped")
+    push_timeout_seconds: float = _opt(10.0, "timeout of one webhook POST")
+    push_backoff_seconds: float = _opt(1.0, "first retry delay of a webhook; it doubles, with jitter")
+    push_signing_secret: str | None = _opt(
+        None, "sign webhook bodies with HMAC-SHA256 (header X-A2A-Signature)"
+    )
     coalesce_ms: float = _opt(5.0, "merge text deltas arriving within this window; 0 = off")
     max_body_bytes: int = _opt(10 * 1024 * 1024, "largest accepted request body (HTTP 413 above)")
     lenient_messages: bool = _opt(

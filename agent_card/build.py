@@ -1,7 +1,7 @@
 """Build the public agent card (A2A 0.3.0 `AgentCard`).
 
-The card is honest: it declares exactly what the server does (streaming yes; push
-notifications and the extended card not yet), names the JSON-RPC endpoint as `url` with
+The card is honest: it declares exactly what the server does (streaming and push
+notifications yes; an authenticated extended card not yet), names the JSON-RPC endpoint as `url` with
 `preferredTransport` JSONRPC, and lists the runner's skills.
 """
 
@@ -35,7 +35,7 @@ def build_card(
     url = settings.rpc_url
     capabilities: dict[str, Any] = {
         "streaming": True,
-        "pushNotifications": False,
+        "pushNotifications": True,
         "stateTransitionHistory": False,
     }
     if extensions:

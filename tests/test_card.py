@@ -25,7 +25,7 @@ async def test_card_paths_and_schema() -> None:
         assert card["preferredTransport"] == "JSONRPC"
         assert card["url"] == "http://127.0.0.1:8123/"
         assert card["capabilities"]["streaming"] is True
-        assert card["capabilities"]["pushNotifications"] is False
+        assert card["capabilities"]["pushNotifications"] is True
         assert card["supportsAuthenticatedExtendedCard"] is False
         examples = [e for s in card["skills"] for e in s.get("examples", [])]
         for prompt in ("time", "calc 12*(3+4)", "build website", "broken tool", "ask me", "fail"):

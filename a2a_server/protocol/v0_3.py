@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "DataPart",
+    "DeleteTaskPushNotificationConfigParams",
     "FileContent",
     "FilePart",
+    "GetTaskPushNotificationConfigParams",
     "Message",
     "MessageSendConfiguration",
     "MessageSendParams",
@@ -25,6 +27,7 @@ __all__ = [
     "PushNotificationAuthenticationInfo",
     "PushNotificationConfig",
     "TaskIdParams",
+    "TaskPushNotificationConfig",
     "TaskQueryParams",
     "TextPart",
 ]
@@ -119,4 +122,21 @@ class TaskQueryParams(_Wire):
 
 class TaskIdParams(_Wire):
     id: str
+    metadata: dict[str, Any] | None = None
+
+
+class TaskPushNotificationConfig(_Wire):
+    task_id: str = Field(alias="taskId")
+    push_notification_config: PushNotificationConfig = Field(alias="pushNotificationConfig")
+
+
+class GetTaskPushNotificationConfigParams(_Wire):
+    id: str
+    push_notification_config_id: str | None = Field(None, alias="pushNotificationConfigId")
+    metadata: dict[str, Any] | None = None
+
+
+class DeleteTaskPushNotificationConfigParams(_Wire):
+    id: str
+    push_notification_config_id: str = Field(alias="pushNotificationConfigId")
     metadata: dict[str, Any] | None = None

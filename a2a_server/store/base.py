@@ -14,12 +14,24 @@ that is merely parked on tickets.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from a2a_server.protocol.objects import Frame
 from a2a_server.tickets import Ticket
 
-__all__ = ["TaskEnded", "TaskStore", "open_store"]
+__all__ = ["Delivery", "TaskEnded", "TaskStore", "open_store"]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A push notification waiting to be sent: the Task as it was, for one config."""
+
+    id: int
+    task_id: str
+    config_id: str
+    body: bytes
+    attempts: int = 0
 
 
 class TaskEnded(Exception):
@@ -36,12 +48,19 @@ class TaskStore(Protocol):
         ...
 
     async def append(
-        self, task_id: str, frames: Sequence[Frame], tickets: Sequence[Ticket] = ()
+        self,
+        task_id: str,
+        frames: Sequence[Frame],
+        tickets: Sequence[Ticket] = (),
+        *,
+        notify: bool = False,
     ) -> int:
         """Append frames to a task's log and save tickets, all in one transaction.
 
-        Returns the sequence number of the last frame (of the log, if `frames` is empty).
-        Raises TaskEnded, writing nothing, if there are frames and the task has ended.
+        With `notify`, a delivery of the Task as it is after these frames is queued for each of
+        the task's push configs, in the same transaction. Returns the sequence number of the
+        last frame (of the log, if `frames` is empty). Raises TaskEnded, writing nothing, if
+        there are frames and the task has ended.
         """
         ...
 
@@ -88,6 +107,32 @@ class TaskStore(Protocol):
     async def open_tasks(self) -> list[str]:
         """Ids of the tasks that have not ended."""
         ...
+
+    # -- push notifications ----------------------------------------------------------------
+
+    async def put_push_config(self, task_id: str, config: dict[str, Any]) -> None:
+        """Save a push config (wire form, with its `id`), replacing one with the same id."""
+        ...
+
+    async def push_configs(self, task_id: str) -> list[dict[str, Any]]:
+        """A task's push configs, oldest first."""
+        ...
+
+    async def delete_push_config(self, task_id: str, config_id: str) -> bool:
+        """Delete a push config (and its pending deliveries); False if there was none."""
+        ...
+
+    async def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
+        """For each push config, its oldest pending delivery, if it is due by `now`."""
+        ...
+
+    async def claim_delivery(self, delivery: Delivery, until: float) -> bool:
+        """Take a due delivery for sending until `until`; False if someone else took it."""
+        ...
+
+    async def delivery_done(self, delivery_id: int) -> None: ...
+
+    async def delivery_retry(self, delivery_id: int, attempts: int, at: float) -> None: ...
 
     async def purge(self, ended_before: float) -> int:
         """Delete tasks that ended before this time, with their logs and tickets."""

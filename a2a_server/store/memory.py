@@ -6,13 +6,15 @@ Nothing survives the process; otherwise it behaves as the SQLite store does.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from a2a_server.jsoncodec import dumps_bytes
 from a2a_server.mapping import apply
 from a2a_server.protocol.objects import TERMINAL_STATES, Frame
-from a2a_server.store.base import TaskEnded
+from a2a_server.store.base import Delivery, TaskEnded
 from a2a_server.tickets import Ticket
 
 __all__ = ["MemoryStore"]
@@ -27,6 +29,9 @@ class MemoryStore:
         self._tickets: dict[str, Ticket] = {}
         self._task_tickets: dict[str, list[str]] = {}
         self._memory: dict[str, list[dict[str, Any]]] = {}
+        self._push: dict[str, dict[str, dict[str, Any]]] = {}  # task -> config id -> config
+        self._outbox: dict[int, tuple[Delivery, float]] = {}  # id -> (delivery, due at)
+        self._next_delivery = 1
 
     async def create(self, task: Frame) -> int:
         task_id = task["id"]
@@ -37,7 +42,12 @@ class MemoryStore:
         return 1
 
     async def append(
-        self, task_id: str, frames: Sequence[Frame], tickets: Sequence[Ticket] = ()
+        self,
+        task_id: str,
+        frames: Sequence[Frame],
+        tickets: Sequence[Ticket] = (),
+        *,
+        notify: bool = False,
     ) -> int:
         task = self._tasks[task_id]
         state = task["status"]["state"]
@@ -54,6 +64,12 @@ class MemoryStore:
             if ticket.id not in self._tickets:
                 self._task_tickets.setdefault(ticket.task_id, []).append(ticket.id)
             self._tickets[ticket.id] = ticket
+        if notify and self._push.get(task_id):
+            body = dumps_bytes(task)
+            for config_id in self._push[task_id]:
+                delivery = Delivery(self._next_delivery, task_id, config_id, body)
+                self._outbox[delivery.id] = (delivery, 0.0)
+                self._next_delivery += 1
         return len(log)
 
     async def get_task(self, task_id: str) -> dict[str, Any] | None:
@@ -105,12 +121,51 @@ class MemoryStore:
     async def open_tasks(self) -> list[str]:
         return [t for t in self._tasks if t not in self._ended]
 
+    async def put_push_config(self, task_id: str, config: dict[str, Any]) -> None:
+        self._push.setdefault(task_id, {})[config["id"]] = copy.deepcopy(config)
+
+    async def push_configs(self, task_id: str) -> list[dict[str, Any]]:
+        return copy.deepcopy(list(self._push.get(task_id, {}).values()))
+
+    async def delete_push_config(self, task_id: str, config_id: str) -> bool:
+        if self._push.get(task_id, {}).pop(config_id, None) is None:
+            return False
+        for delivery_id, (d, _) in list(self._outbox.items()):
+            if d.task_id == task_id and d.config_id == config_id:
+                del self._outbox[delivery_id]
+        return True
+
+    async def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
+        oldest: dict[tuple[str, str], tuple[Delivery, float]] = {}
+        for d, due in sorted(self._outbox.values(), key=lambda e: e[0].id):
+            oldest.setdefault((d.task_id, d.config_id), (d, due))
+        return [d for d, due in oldest.values() if due <= now][:limit]
+
+    async def claim_delivery(self, delivery: Delivery, until: float) -> bool:
+        entry = self._outbox.get(delivery.id)
+        if entry is None or entry[1] > time.time():
+            return False
+        self._outbox[delivery.id] = (entry[0], until)
+        return True
+
+    async def delivery_done(self, delivery_id: int) -> None:
+        self._outbox.pop(delivery_id, None)
+
+    async def delivery_retry(self, delivery_id: int, attempts: int, at: float) -> None:
+        entry = self._outbox.get(delivery_id)
+        if entry is not None:
+            self._outbox[delivery_id] = (dataclasses.replace(entry[0], attempts=attempts), at)
+
     async def purge(self, ended_before: float) -> int:
         gone = [t for t, ended in self._ended.items() if ended < ended_before]
         for task_id in gone:
             del self._tasks[task_id], self._logs[task_id], self._ended[task_id]
             for ticket_id in self._task_tickets.pop(task_id, []):
                 del self._tickets[ticket_id]
+            self._push.pop(task_id, None)
+            for delivery_id, (d, _) in list(self._outbox.items()):
+                if d.task_id == task_id:
+                    del self._outbox[delivery_id]
         return len(gone)
 
     async def close(self) -> None:

@@ -7,6 +7,7 @@ Layout (one file, WAL mode, so several server processes may open it at once):
     snapshots  the folded Task at some sequence number, refreshed only when the task rests
     tickets    deferred tool tickets
     memory     conversation memory per context
+    push_configs, push_outbox   webhooks, and the notifications waiting to reach them
 
 Every write is one transaction (`BEGIN IMMEDIATE` ... `COMMIT`): a crash leaves the old state
 or the new one, never half. Appending an event writes its own row (and the task's small row
@@ -31,7 +32,7 @@ from typing import Any
 from a2a_server.jsoncodec import dumps_bytes
 from a2a_server.mapping import apply
 from a2a_server.protocol.objects import TERMINAL_STATES, Frame, is_final_state
-from a2a_server.store.base import TaskEnded
+from a2a_server.store.base import Delivery, TaskEnded
 from a2a_server.tickets import Ticket
 
 __all__ = ["SQLiteStore"]
@@ -81,6 +82,22 @@ CREATE TABLE IF NOT EXISTS memory (
     message BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS memory_context ON memory (context_id, id);
+CREATE TABLE IF NOT EXISTS push_configs (
+    task_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    config BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (task_id, id)
+);
+CREATE TABLE IF NOT EXISTS push_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id TEXT NOT NULL,
+    config_id TEXT NOT NULL,
+    body BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due_at REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS push_outbox_config ON push_outbox (task_id, config_id, id);
 """
 
 _dumps = dumps_bytes  # stored as UTF-8 BLOBs: one encoding, safe for any string
@@ -123,7 +140,12 @@ class SQLiteStore:
         return 1
 
     async def append(
-        self, task_id: str, frames: Sequence[Frame], tickets: Sequence[Ticket] = ()
+        self,
+        task_id: str,
+        frames: Sequence[Frame],
+        tickets: Sequence[Ticket] = (),
+        *,
+        notify: bool = False,
     ) -> int:
         with self._write() as db:
             row = db.execute(
@@ -162,7 +184,18 @@ class SQLiteStore:
                     self._snapshot_at(db, task_id, *rest_at)
             for ticket in tickets:
                 self._save_ticket(db, ticket)
+            if notify:
+                self._queue_notifications(db, task_id)
         return seq
+
+    def _queue_notifications(self, db: sqlite3.Connection, task_id: str) -> None:
+        configs = [r[0] for r in db.execute("SELECT id FROM push_configs WHERE task_id = ?", (task_id,))]
+        if configs:
+            body = _dumps(self._fold(db, task_id)[0])
+            db.executemany(
+                "INSERT INTO push_outbox (task_id, config_id, body) VALUES (?, ?, ?)",
+                [(task_id, c, body) for c in configs],
+            )
 
     def _snapshot_at(self, db: sqlite3.Connection, task_id: str, seq: int, body: bytes) -> None:
         """Refresh the snapshot up to `seq` (a Task frame's body is its own snapshot)."""
@@ -302,6 +335,61 @@ class SQLiteStore:
         rows = self._db.execute("SELECT id FROM tasks WHERE ended_at IS NULL").fetchall()
         return [r[0] for r in rows]
 
+    # -- push notifications ----------------------------------------------------------------
+
+    async def put_push_config(self, task_id: str, config: dict[str, Any]) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO push_configs (task_id, id, config, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (task_id, id) DO UPDATE SET config = excluded.config",
+                (task_id, config["id"], _dumps(config), time.time()),
+            )
+
+    async def push_configs(self, task_id: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT config FROM push_configs WHERE task_id = ? ORDER BY created_at, rowid",
+            (task_id,),
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    async def delete_push_config(self, task_id: str, config_id: str) -> bool:
+        with self._write() as db:
+            gone = db.execute(
+                "DELETE FROM push_configs WHERE task_id = ? AND id = ?", (task_id, config_id)
+            ).rowcount
+            db.execute(
+                "DELETE FROM push_outbox WHERE task_id = ? AND config_id = ?", (task_id, config_id)
+            )
+        return bool(gone)
+
+    async def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
+        rows = self._db.execute(
+            "SELECT o.id, o.task_id, o.config_id, o.body, o.attempts FROM push_outbox o "
+            "JOIN (SELECT MIN(id) AS id FROM push_outbox GROUP BY task_id, config_id) f "
+            "ON o.id = f.id WHERE o.due_at <= ? ORDER BY o.id LIMIT ?",
+            (now, limit),
+        ).fetchall()
+        return [Delivery(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in rows]
+
+    async def claim_delivery(self, delivery: Delivery, until: float) -> bool:
+        with self._write() as db:  # a conditional update: one process wins the row
+            claimed = db.execute(
+                "UPDATE push_outbox SET due_at = ? WHERE id = ? AND due_at <= ?",
+                (until, delivery.id, time.time()),
+            ).rowcount
+        return bool(claimed)
+
+    async def delivery_done(self, delivery_id: int) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM push_outbox WHERE id = ?", (delivery_id,))
+
+    async def delivery_retry(self, delivery_id: int, attempts: int, at: float) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE push_outbox SET attempts = ?, due_at = ? WHERE id = ?",
+                (attempts, at, delivery_id),
+            )
+
     async def purge(self, ended_before: float) -> int:
         with self._write() as db:
             ids = [
@@ -313,7 +401,7 @@ class SQLiteStore:
             ]
             for table, column in (
                 ("events", "task_id"), ("snapshots", "task_id"), ("tickets", "task_id"),
-                ("tasks", "id"),
+                ("push_configs", "task_id"), ("push_outbox", "task_id"), ("tasks", "id"),
             ):
                 db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
         return len(ids)

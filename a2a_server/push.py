@@ -1,0 +1,166 @@
+"""Push notification delivery: at least once, in order per config, never in the frame path.
+
+A frame that a webhook cares about (design: `working` after `submitted`, every ticket
+settlement, `input-required`, `auth-required`, every terminal state) queues the Task as it is
+then, for each of the task's push configs, in the store's outbox, in the same transaction
+as the frame. This worker sends them: for each config only its oldest delivery, so
+notifications arrive in order; each POST in a task of its own with a timeout, so a slow or
+dead webhook holds up only its own config. A failure (an error or a non-2xx answer) is retried
+with exponential backoff and jitter, up to `push_max_attempts`, then dropped with a log line.
+
+Each POST carries the Task (0.3 payload), `X-A2A-Notification-Token` when the config has a
+token, `Authorization` from its `authentication` (Bearer or Basic), and, with a signing
+secret, `X-A2A-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + body>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import logging
+import random
+import time
+from typing import Any
+
+import httpx
+
+from a2a_server.push_guard import (
+    BlockedURL,
+    Resolver,
+    check_url,
+    parse_allow_hosts,
+    system_resolver,
+)
+from a2a_server.settings import Settings
+from a2a_server.store.base import Delivery, TaskStore
+from a2a_server.supervisor import Supervisor
+
+__all__ = ["PushSender", "auth_header", "sign"]
+
+log = logging.getLogger("a2a_server")
+
+_BATCH = 64
+_POLL_SECONDS = 1.0  # also picks up deliveries another process queued
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def auth_header(authentication: dict[str, Any] | None) -> str | None:
+    """`Authorization` from a config's `authentication`: Bearer <credentials>, or Basic with
+    `user:password` credentials (base64-encoded here unless they already are)."""
+    if not authentication or not authentication.get("credentials"):
+        return None
+    credentials = authentication["credentials"]
+    schemes = [s.lower() for s in authentication.get("schemes", [])]
+    if "basic" in schemes and "bearer" not in schemes:
+        if ":" in credentials:
+            credentials = base64.b64encode(credentials.encode()).decode()
+        return f"Basic {credentials}"
+    return f"Bearer {credentials}"
+
+
+class PushSender:
+    def __init__(
+        self,
+        store: TaskStore,
+        settings: Settings,
+        supervisor: Supervisor,
+        resolve: Resolver = system_resolver,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._supervisor = supervisor
+        self._resolve = resolve
+        self._allow = parse_allow_hosts(settings.push_allow_hosts)
+        self._wake = asyncio.Event()
+        self._sending: set[tuple[str, str]] = set()
+        self._client = httpx.AsyncClient(timeout=settings.push_timeout_seconds, follow_redirects=False)
+
+    @property
+    def allow_hosts(self) -> frozenset[str]:
+        return self._allow
+
+    def poke(self) -> None:
+        """New deliveries were queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await self._drain()
+                except Exception:
+                    log.exception("push delivery pass failed; trying again")
+                try:
+                    async with asyncio.timeout(_POLL_SECONDS):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+        finally:
+            await self._client.aclose()
+
+    async def _drain(self) -> None:
+        now = time.time()
+        lease = now + self._settings.push_timeout_seconds + 5.0
+        for delivery in await self._store.due_deliveries(now, _BATCH):
+            key = (delivery.task_id, delivery.config_id)
+            if key in self._sending or not await self._store.claim_delivery(delivery, lease):
+                continue
+            self._sending.add(key)
+            self._supervisor.spawn(self._deliver(delivery), f"push-{delivery.id}")
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        key = (delivery.task_id, delivery.config_id)
+        try:
+            configs = {c["id"]: c for c in await self._store.push_configs(delivery.task_id)}
+            config = configs.get(delivery.config_id)
+            if config is None:  # deleted meanwhile: nobody wants it any more
+                await self._store.delivery_done(delivery.id)
+                return
+            problem = await self._post(config, delivery.body)
+            if problem is None:
+                await self._store.delivery_done(delivery.id)
+                return
+            attempts = delivery.attempts + 1
+            if attempts >= self._settings.push_max_attempts:
+                log.warning(
+                    "push to %s for task %s dropped after %d attempts: %s",
+                    config["url"], delivery.task_id, attempts, problem,
+                )
+                await self._store.delivery_done(delivery.id)
+                return
+            base = self._settings.push_backoff_seconds * 2 ** (attempts - 1)
+            delay = min(base, 3600.0) * (0.5 + random.random() / 2)  # jitter: 50-100 %
+            log.info("push to %s failed (%s); retry %d in %.1fs", config["url"], problem, attempts, delay)
+            await self._store.delivery_retry(delivery.id, attempts, time.time() + delay)
+        finally:
+            self._sending.discard(key)
+            self.poke()  # this config's next delivery may be due now
+
+    async def _post(self, config: dict[str, Any], body: bytes) -> str | None:
+        """Send one notification; None when it was accepted, else why not."""
+        try:
+            await check_url(config["url"], self._allow, resolve=self._resolve, unresolved_ok=False)
+        except BlockedURL as exc:
+            return str(exc)
+        headers = {"Content-Type": "application/json"}
+        if config.get("token"):
+            headers["X-A2A-Notification-Token"] = config["token"]
+        authorization = auth_header(config.get("authentication"))
+        if authorization:
+            headers["Authorization"] = authorization
+        if self._settings.push_signing_secret:
+            headers["X-A2A-Signature"] = sign(self._settings.push_signing_secret, body, int(time.time()))
+        try:
+            response = await self._client.post(config["url"], content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return type(exc).__name__
+        if 200 <= response.status_code < 300:
+            return None
+        return f"HTTP {response.status_code}"
