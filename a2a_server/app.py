@@ -28,6 +28,7 @@ from a2a_server.jsoncodec import dumps_bytes
 from a2a_server.jsonrpc import Dispatcher, error_response
 from a2a_server.methods import METHODS
 from a2a_server.push import PushSender
+from a2a_server.push_guard import Resolver, system_resolver
 from a2a_server.runner.base import Runner
 from a2a_server.settings import Settings
 from a2a_server.sse import encode_error, event_stream
@@ -52,9 +53,12 @@ def create_app(
     settings: Settings | None = None,
     runner: Runner | None = None,
     store: TaskStore | None = None,
+    *,
+    resolve: Resolver = system_resolver,
 ) -> Starlette:
     """An A2A server app for `runner` (default: `settings.agent`) on `store` (default:
-    `settings.store`, opened here and closed when the app stops)."""
+    `settings.store`, opened here and closed when the app stops). `resolve` looks up webhook
+    host names for the SSRF guard (tests give their own)."""
     settings = settings or Settings()
     if runner is None:
         from a2a_server.runner.loader import load_runner
@@ -63,8 +67,9 @@ def create_app(
     supervisor = Supervisor()
     owns_store = store is None
     store = store or open_store(settings.store)
-    push = PushSender(store, settings, supervisor)
+    push = PushSender(store, settings, supervisor, resolve)
     handler = RequestHandler(settings, runner, store, supervisor, on_notify=push.poke)
+    handler.resolve = resolve
     dispatcher = Dispatcher(handler, METHODS)
     janitor = Janitor(handler)
     card = build_card(

@@ -20,7 +20,7 @@ from a2a_server.errors import (
 from a2a_server.protocol import objects
 from a2a_server.protocol.objects import Frame
 from a2a_server.protocol.v0_3 import MessageSendParams, TaskIdParams, TaskQueryParams
-from a2a_server.push_guard import parse_allow_hosts
+from a2a_server.push_guard import Resolver, parse_allow_hosts, system_resolver
 from a2a_server.runner.base import Runner
 from a2a_server.runtime import TaskRuntime, TurnHandle
 from a2a_server.settings import Settings
@@ -79,6 +79,7 @@ class RequestHandler:
         self.runner = runner
         self.store = store
         self.push_allow_hosts = parse_allow_hosts(settings.push_allow_hosts)
+        self.resolve: Resolver = system_resolver  # webhook host lookups for the SSRF guard
         self._supervisor = supervisor
         self._on_notify = on_notify  # push notifications were queued
         self._runtimes: dict[str, TaskRuntime] = {}

@@ -36,7 +36,9 @@ async def save_config(
 async def checked(handler: RequestHandler, config: PushNotificationConfig) -> dict[str, Any]:
     """The config as it will be stored, once its URL has passed the guard."""
     try:
-        await check_url(config.url, handler.push_allow_hosts, unresolved_ok=True)
+        await check_url(
+            config.url, handler.push_allow_hosts, resolve=handler.resolve, unresolved_ok=True
+        )
     except BlockedURL as exc:
         raise InvalidParams(f"pushNotificationConfig.url: {exc}") from None
     stored = config.wire()

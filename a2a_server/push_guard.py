@@ -16,7 +16,7 @@ import socket
 from collections.abc import Awaitable, Callable, Collection
 from urllib.parse import urlsplit
 
-__all__ = ["BlockedURL", "Resolver", "check_url", "parse_allow_hosts"]
+__all__ = ["BlockedURL", "Resolver", "check_url", "parse_allow_hosts", "system_resolver"]
 
 Resolver = Callable[[str], Awaitable[list[str]]]
 """Host name -> its addresses (raises OSError when it does not resolve)."""
@@ -50,7 +50,7 @@ async def check_url(
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise BlockedURL("the webhook URL must be http or https")
-    host = (parts.hostname or "").lower()
+    host = (parts.hostname or "").lower().rstrip(".")  # "localhost." is localhost
     if not host:
         raise BlockedURL("the webhook URL has no host")
     if host in allow:
