@@ -1,7 +1,8 @@
 """The push notification config methods (spec §7.5-7.8): set, get, list, delete.
 
-Configs live in the task store. A config without an `id` gets one. Its URL passes the SSRF
-guard (`push_guard`) or the call fails with -32602 saying why; an unknown task is -32001, an
+Configs live in the task store. A config set without an `id` gets the id `default`: clients
+that use no ids have one config per task, which the next id-less set replaces (as in the 0.3
+SDK); clients that want several give ids. Its URL passes the SSRF guard (`push_guard`) or the call fails with -32602 saying why; an unknown task is -32001, an
 unknown config -32052.
 """
 
@@ -11,7 +12,6 @@ from typing import Any
 
 from a2a_server.errors import InvalidParams, PushConfigNotFound, TaskNotFound
 from a2a_server.handler import CallContext, RequestHandler
-from a2a_server.protocol import objects
 from a2a_server.protocol.v0_3 import (
     DeleteTaskPushNotificationConfigParams,
     GetTaskPushNotificationConfigParams,
@@ -21,7 +21,9 @@ from a2a_server.protocol.v0_3 import (
 )
 from a2a_server.push_guard import BlockedURL, check_url
 
-__all__ = ["delete_config", "get_config", "list_configs", "save_config", "set_config"]
+DEFAULT_ID = "default"
+
+__all__ = ["DEFAULT_ID", "delete_config", "get_config", "list_configs", "save_config", "set_config"]
 
 
 async def save_config(
@@ -42,7 +44,7 @@ async def checked(handler: RequestHandler, config: PushNotificationConfig) -> di
     except BlockedURL as exc:
         raise InvalidParams(f"pushNotificationConfig.url: {exc}") from None
     stored = config.wire()
-    stored.setdefault("id", objects.new_id())
+    stored.setdefault("id", DEFAULT_ID)
     return stored
 
 

@@ -49,7 +49,7 @@ async def test_config_methods(receiver: tuple[Receiver, str]) -> None:
         tid = task["id"]
         a = (await rpc(client, "tasks/pushNotificationConfig/set", {"taskId": tid, "pushNotificationConfig": {"url": f"{url}/a", "token": "tok"}}))["result"]
         validate("TaskPushNotificationConfig", a)
-        assert a["taskId"] == tid and a["pushNotificationConfig"]["id"]
+        assert a["taskId"] == tid and a["pushNotificationConfig"]["id"] == "default"
         b = (await rpc(client, "tasks/pushNotificationConfig/set", {"taskId": tid, "pushNotificationConfig": {"id": "mine", "url": f"{url}/b"}}))["result"]
         assert b["pushNotificationConfig"]["id"] == "mine"
         listed = (await rpc(client, "tasks/pushNotificationConfig/list", {"id": tid}))["result"]
@@ -59,7 +59,10 @@ async def test_config_methods(receiver: tuple[Receiver, str]) -> None:
         got = (await rpc(client, "tasks/pushNotificationConfig/get", {"id": tid, "pushNotificationConfigId": "mine"}))["result"]
         assert got == b
         first = (await rpc(client, "tasks/pushNotificationConfig/get", {"id": tid}))["result"]
-        assert first == a
+        assert first == a  # without an id: the first config
+        again = (await rpc(client, "tasks/pushNotificationConfig/set", {"taskId": tid, "pushNotificationConfig": {"url": f"{url}/a2"}}))["result"]
+        assert again["pushNotificationConfig"] == {"id": "default", "url": f"{url}/a2"}  # replaced
+        assert (await rpc(client, "tasks/pushNotificationConfig/get", {"id": tid, "pushNotificationConfigId": "default"}))["result"] == again
         replaced = (await rpc(client, "tasks/pushNotificationConfig/set", {"taskId": tid, "pushNotificationConfig": {"id": "mine", "url": f"{url}/c"}}))["result"]
         assert (await rpc(client, "tasks/pushNotificationConfig/get", {"id": tid, "pushNotificationConfigId": "mine"}))["result"] == replaced
         assert (await rpc(client, "tasks/pushNotificationConfig/delete", {"id": tid, "pushNotificationConfigId": "mine"}))["result"] is None
