@@ -2,6 +2,7 @@
 
     a2a-server serve [--host H] [--port P] [--agent demo|conformance|MODULE:ATTR] ...
     a2a-server card  [same flags]          print the agent card the server would publish
+    a2a-server conformance URL [--json F]  check any A2A endpoint against the protocol
 
 Every flag comes from a `Settings` field and also reads `A2A_SERVER_<FIELD>` from the
 environment; a flag given on the command line wins.
@@ -44,11 +45,18 @@ def _parser() -> argparse.ArgumentParser:
     _add_settings_flags(serve)
     card = commands.add_parser("card", help="print the agent card")
     _add_settings_flags(card)
+    from conformance.cli import add_arguments
+
+    add_arguments(commands.add_parser("conformance", help="check any A2A endpoint against the protocol"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "conformance":
+        from conformance.cli import run
+
+        return run(args)
     overrides = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(Settings)}
     try:
         settings = Settings.from_env(**overrides)

@@ -15,7 +15,15 @@ import pytest
 from a2a_server.cli import main
 from a2a_server.runner.openai import OpenAIRunner
 from a2a_server.runner.tools import Deferred, ToolError, tool
-from tests.client import answer_text, assert_stream_rules, chunks_text, rpc, send, stream, user_message
+from tests.client import (
+    answer_text,
+    assert_stream_rules,
+    chunks_text,
+    rpc,
+    send,
+    stream,
+    user_message,
+)
 from tests.conftest import LiveServer, free_port, in_process, wait_for
 from tests.fake_openai import Calls, FakeOpenAI, Status, Text
 

@@ -13,7 +13,15 @@ from a2a_server.runner.base import Turn
 from a2a_server.runner.conformance import ConformanceRunner
 from a2a_server.runner.events import Completed, RunnerEvent, TextDelta, ToolDeferred
 from a2a_server.ticket_api import TICKETS_EXTENSION_URI
-from tests.client import answer_text, assert_stream_rules, chunks_text, rpc, send, stream, user_message
+from tests.client import (
+    answer_text,
+    assert_stream_rules,
+    chunks_text,
+    rpc,
+    send,
+    stream,
+    user_message,
+)
 from tests.conftest import in_process, wait_for
 from tests.schema import validate
 

@@ -2,7 +2,9 @@
 
 - A task's first turn parks it `working` on a deferred ticket (settled only from outside, or
   when the task is canceled), so `message/send` returns an open task that a suite can
-  continue, resubscribe to or cancel.
+  continue, resubscribe to or cancel; unless the message is one of the conformance suite's
+  triggers (`conformance/triggers.py`): `conformance:complete` streams a short answer and
+  completes, `conformance:input-required` asks back.
 - Follow-up messages on the task are answered (`ack: <text>`); the task stays open.
 - A message whose `messageId` starts with `test-resubscribe-message-id` (the a2a-tck's
   trigger) instead streams for at least 2 x `TCK_STREAMING_TIMEOUT` seconds (environment,
@@ -19,15 +21,17 @@ from collections.abc import AsyncIterator
 from a2a_server.runner.base import Skill, Turn
 from a2a_server.runner.events import (
     Completed,
+    InputRequired,
     RunnerEvent,
     TextDelta,
     ToolDeferred,
     ToolStarted,
 )
+from conformance.triggers import COMPLETE, INPUT_REQUIRED, LONG_MESSAGE_ID
 
 __all__ = ["RESUBSCRIBE_TRIGGER", "ConformanceRunner"]
 
-RESUBSCRIBE_TRIGGER = "test-resubscribe-message-id"
+RESUBSCRIBE_TRIGGER = LONG_MESSAGE_ID
 
 
 class ConformanceRunner:
@@ -50,9 +54,17 @@ class ConformanceRunner:
 
     async def run(self, turn: Turn) -> AsyncIterator[RunnerEvent]:
         message_id = (turn.message or {}).get("messageId", "")
+        text = turn.text.strip()
         if message_id.startswith(RESUBSCRIBE_TRIGGER):
             async for event in self._long_stream():
                 yield event
+        elif text == COMPLETE and turn.new_task:
+            for word in ("Done: ", "the ", "task ", "is ", "complete."):
+                await asyncio.sleep(0.005)
+                yield TextDelta(word)
+        elif text == INPUT_REQUIRED and turn.new_task:
+            yield InputRequired("What is your answer?")
+            return
         elif turn.is_resume:
             yield TextDelta(f"Ticket {turn.settled[0].ticket_id} settled: {turn.settled[0].state}.")
         elif turn.new_task:

@@ -1,0 +1,43 @@
+"""`a2a-server conformance URL [--json FILE]` and `python -m conformance URL`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+
+from conformance.model import Check
+from conformance.report import as_json, as_table
+from conformance.runner import run_suite
+
+__all__ = ["add_arguments", "main", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("url", help="the endpoint (its host serves /.well-known/agent-card.json)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--timeout", type=float, default=15.0, help="seconds per call (default 15)")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def run(args: argparse.Namespace) -> int:
+    def progress(i: int, n: int, check: Check) -> None:
+        if not args.quiet:
+            print(f"\r[{i + 1}/{n}] {check.id:<40}", end="", file=sys.stderr, flush=True)
+
+    report = asyncio.run(run_suite(args.url, timeout=args.timeout, progress=progress))
+    if not args.quiet:
+        print("\r" + " " * 50 + "\r", end="", file=sys.stderr)
+    print(as_table(report))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(as_json(report), f, indent=2)
+    return 1 if report.must_failures else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
