@@ -17,6 +17,7 @@ from a2a_server.errors import (
     TaskNotFound,
     UnsupportedOperation,
 )
+from a2a_server.liveness import instance
 from a2a_server.protocol import objects
 from a2a_server.protocol.objects import Frame
 from a2a_server.protocol.v0_3 import MessageSendParams, TaskIdParams, TaskQueryParams
@@ -83,6 +84,7 @@ class RequestHandler:
         self._supervisor = supervisor
         self._on_notify = on_notify  # push notifications were queued
         self._runtimes: dict[str, TaskRuntime] = {}
+        self.owner = instance()  # recorded with the turns this app runs
 
     # -- message/send, message/stream --------------------------------------------------------
 
@@ -222,6 +224,7 @@ class RequestHandler:
             settings=self.settings,
             on_end=self._forget,
             on_notify=self._on_notify,
+            owner=self.owner,
         )
         self._runtimes[task_id] = runtime
         return runtime

@@ -31,6 +31,15 @@ class Janitor:
         self._settings = handler.settings
 
     async def recover(self) -> None:
+        await self._fail_dead_turns()
+        for task_id in await self._store.open_tasks():
+            runtime = await self._handler.runtime_for(task_id)
+            if runtime is not None and runtime.state == "working":
+                runtime.kick()  # a resume turn, if its tickets all settled meanwhile
+
+    async def _fail_dead_turns(self) -> None:
+        """Turns whose process is gone (found at start-up, and by a surviving process that
+        shares the store, at every sweep) end their tasks `failed`."""
         for task_id, owner in await self._store.running():
             if is_alive(owner):
                 continue
@@ -39,16 +48,13 @@ class Janitor:
             except TaskNotFound:
                 continue
             if runtime is None:
-                await self._store.set_running(task_id, None)
+                await self._store.release_turn(task_id, owner)
             else:
                 log.warning("task %s: its turn died with process %s; failing it", task_id, owner)
-                await runtime.fail_interrupted_turn()
-        for task_id in await self._store.open_tasks():
-            runtime = await self._handler.runtime_for(task_id)
-            if runtime is not None and runtime.state == "working":
-                runtime.kick()  # a resume turn, if its tickets all settled meanwhile
+                await runtime.fail_interrupted_turn(owner)
 
     async def sweep(self) -> None:
+        await self._fail_dead_turns()
         now = time.time()
         for ticket in await self._store.due_tickets(now):
             try:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 
-__all__ = ["is_alive", "owner"]
+__all__ = ["instance", "is_alive", "owner"]
 
 
 def _start_time(pid: int) -> str:
@@ -34,12 +35,19 @@ def owner() -> str:
     return _owner[1]
 
 
+def instance() -> str:
+    """A new id for one app in this process: its process's id and a random suffix, so two
+    apps sharing a store in one process (tests, embedding) are told apart too."""
+    return f"{owner()}:{uuid.uuid4().hex[:8]}"
+
+
 def is_alive(owner_id: str) -> bool:
     """Whether the process that wrote `owner_id` still runs (only this host's can be checked)."""
-    if owner_id == owner():
-        return True
     host, _, rest = owner_id.partition(":")
-    pid_text, _, started = rest.partition(":")
+    pid_text, _, rest = rest.partition(":")
+    started = rest.split(":", 1)[0]
+    if f"{host}:{pid_text}:{started}" == owner():
+        return True
     if host != socket.gethostname() or not pid_text.isdigit():
         return True  # another host's process: assume alive rather than steal its task
     pid = int(pid_text)

@@ -12,7 +12,7 @@ its process: `close_interrupted` closes it with an empty chunk marked interrupte
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from a2a_server.protocol import objects
@@ -20,7 +20,7 @@ from a2a_server.protocol.objects import Frame
 from a2a_server.runner.events import StepStarted, ToolCompleted, ToolStarted
 from a2a_server.tickets import Ticket
 
-__all__ = ["META_KEY", "TurnMapper", "apply", "merged_parts", "pending_tickets", "task_usage",
+__all__ = ["META_KEY", "TurnMapper", "apply", "fold", "merged_parts", "pending_tickets", "task_usage",
            "worth_notifying"]
 
 META_KEY = "a2aServer"
@@ -248,6 +248,44 @@ def apply(task: dict[str, Any] | None, frame: Frame) -> dict[str, Any]:
     elif kind == "message":
         task.setdefault("history", []).append(frame)
     return task
+
+
+def fold(task: dict[str, Any] | None, frames: Iterable[Frame]) -> dict[str, Any]:
+    """`apply` every frame, in linear time: a run of text chunks appended to one artifact is
+    joined once, not string by string."""
+    run: list[Frame] = []
+    for frame in frames:
+        if _plain_append(frame):
+            if run and frame["artifact"]["artifactId"] != run[-1]["artifact"]["artifactId"]:
+                task = apply(task, _joined(run))
+                run = []
+            run.append(frame)
+            continue
+        if run:
+            task = apply(task, _joined(run))
+            run = []
+        task = apply(task, frame)
+    if run:
+        task = apply(task, _joined(run))
+    if task is None:
+        raise ValueError("nothing to fold")
+    return task
+
+
+def _plain_append(frame: Frame) -> bool:
+    if frame["kind"] != "artifact-update" or not frame.get("append"):
+        return False
+    parts = frame["artifact"]["parts"]
+    return len(parts) == 1 and parts[0].get("kind") == "text" and "metadata" not in parts[0]
+
+
+def _joined(run: list[Frame]) -> Frame:
+    if len(run) == 1:
+        return run[0]
+    last = run[-1]
+    text = "".join(f["artifact"]["parts"][0]["text"] for f in run)
+    artifact = {**last["artifact"], "parts": [{"kind": "text", "text": text}]}
+    return {**last, "artifact": artifact}
 
 
 def _copy_meta(meta: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import logging
 import random
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -42,6 +43,7 @@ __all__ = ["PushSender", "auth_header", "sign"]
 log = logging.getLogger("a2a_server")
 
 _BATCH = 64
+_CONCURRENT = 32  # webhook POSTs at once
 _POLL_SECONDS = 1.0  # also picks up deliveries another process queued
 
 
@@ -79,7 +81,11 @@ class PushSender:
         self._allow = parse_allow_hosts(settings.push_allow_hosts)
         self._wake = asyncio.Event()
         self._sending: set[tuple[str, str]] = set()
-        self._client = httpx.AsyncClient(timeout=settings.push_timeout_seconds, follow_redirects=False)
+        self._slots = asyncio.Semaphore(_CONCURRENT)
+        # no proxies from the environment: a proxy would resolve the host itself
+        self._client = httpx.AsyncClient(
+            timeout=settings.push_timeout_seconds, follow_redirects=False, trust_env=False
+        )
 
     @property
     def allow_hosts(self) -> frozenset[str]:
@@ -108,7 +114,7 @@ class PushSender:
     async def _drain(self) -> None:
         now = time.time()
         lease = now + self._settings.push_timeout_seconds + 5.0
-        for delivery in await self._store.due_deliveries(now, _BATCH):
+        for delivery in await self._store.due_deliveries(now, _BATCH + len(self._sending)):
             key = (delivery.task_id, delivery.config_id)
             if key in self._sending or not await self._store.claim_delivery(delivery, lease):
                 continue
@@ -123,7 +129,8 @@ class PushSender:
             if config is None:  # deleted meanwhile: nobody wants it any more
                 await self._store.delivery_done(delivery.id)
                 return
-            problem = await self._post(config, delivery.body)
+            async with self._slots:
+                problem = await self._post(config, delivery.body)
             if problem is None:
                 await self._store.delivery_done(delivery.id)
                 return
@@ -144,12 +151,26 @@ class PushSender:
             self.poke()  # this config's next delivery may be due now
 
     async def _post(self, config: dict[str, Any], body: bytes) -> str | None:
-        """Send one notification; None when it was accepted, else why not."""
+        """Send one notification; None when it was accepted, else why not. Any failure is
+        an attempt that counts: a webhook can never block its config for good."""
         try:
-            await check_url(config["url"], self._allow, resolve=self._resolve, unresolved_ok=False)
+            async with asyncio.timeout(self._settings.push_timeout_seconds):
+                return await self._post_once(config, body)
+        except TimeoutError:
+            return "timed out"
+        except Exception as exc:
+            log.warning("push to %s failed: %r", config.get("url"), exc)
+            return type(exc).__name__
+
+    async def _post_once(self, config: dict[str, Any], body: bytes) -> str | None:
+        try:
+            address = await check_url(config["url"], self._allow, resolve=self._resolve, unresolved_ok=False)
         except BlockedURL as exc:
             return str(exc)
+        url, extensions, host_header = _pinned(config["url"], address)
         headers = {"Content-Type": "application/json"}
+        if host_header:
+            headers["Host"] = host_header
         if config.get("token"):
             headers["X-A2A-Notification-Token"] = config["token"]
         authorization = auth_header(config.get("authentication"))
@@ -157,10 +178,23 @@ class PushSender:
             headers["Authorization"] = authorization
         if self._settings.push_signing_secret:
             headers["X-A2A-Signature"] = sign(self._settings.push_signing_secret, body, int(time.time()))
-        try:
-            response = await self._client.post(config["url"], content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return type(exc).__name__
+        request = self._client.build_request("POST", url, content=body, headers=headers, extensions=extensions)
+        response = await self._client.send(request, stream=True)  # the body is never read
+        await response.aclose()
         if 200 <= response.status_code < 300:
             return None
         return f"HTTP {response.status_code}"
+
+
+def _pinned(url: str, address: str | None) -> tuple[str, dict[str, Any], str | None]:
+    """The URL with its host replaced by the checked address, the TLS server name and the
+    Host header that keep the request addressed to the name."""
+    if address is None:
+        return url, {}, None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal + (f":{parts.port}" if parts.port else "")
+    host_header = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), extensions, host_header

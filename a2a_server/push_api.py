@@ -43,9 +43,19 @@ async def checked(handler: RequestHandler, config: PushNotificationConfig) -> di
         )
     except BlockedURL as exc:
         raise InvalidParams(f"pushNotificationConfig.url: {exc}") from None
+    for name, value in (
+        ("token", config.token),
+        ("authentication.credentials", config.authentication.credentials if config.authentication else None),
+    ):
+        if value is not None and not _header_safe(value):
+            raise InvalidParams(f"pushNotificationConfig.{name} must be printable ASCII (it is sent as a header)")
     stored = config.wire()
     stored.setdefault("id", DEFAULT_ID)
     return stored
+
+
+def _header_safe(value: str) -> bool:
+    return value.isascii() and value.isprintable()
 
 
 async def _known(handler: RequestHandler, task_id: str) -> None:

@@ -5,7 +5,8 @@ link-local (cloud metadata: 169.254.169.254, fd00:ec2::254), multicast, reserved
 otherwise non-global address, unless the host is allowlisted (`--push-allow-hosts`).
 Literal addresses and names like `localhost` are judged at once; a name that does not
 resolve is let through at set time (DNS can fail for a while) and judged again at every
-delivery, since what a name points to can change.
+delivery, since what a name points to can change. At delivery the POST goes to the very
+address that was judged (no second lookup a rebinding DNS could answer differently).
 """
 
 from __future__ import annotations
@@ -44,17 +45,23 @@ async def check_url(
     resolve: Resolver = system_resolver,
     unresolved_ok: bool,
     timeout: float = 3.0,
-) -> None:
-    """Raise BlockedURL unless `url` may receive webhooks. `unresolved_ok`: at set time, a
-    name that does not resolve passes (it is checked again at delivery)."""
+) -> str | None:
+    """Raise BlockedURL unless `url` may receive webhooks; return the address that was
+    checked, for the caller to connect to (None for an allowlisted or unresolved host).
+    `unresolved_ok`: at set time, a name that does not resolve passes (it is checked again
+    at delivery)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise BlockedURL("the webhook URL must be http or https")
+    try:
+        parts.port  # noqa: B018  (raises on a port out of range)
+    except ValueError:
+        raise BlockedURL("the webhook URL has an invalid port") from None
     host = (parts.hostname or "").lower().rstrip(".")  # "localhost." is localhost
     if not host:
         raise BlockedURL("the webhook URL has no host")
     if host in allow:
-        return
+        return None
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
@@ -65,12 +72,15 @@ async def check_url(
                 addresses = await resolve(host)
         except (OSError, TimeoutError):
             if unresolved_ok:
-                return
+                return None
             raise BlockedURL(f"the webhook host {host} does not resolve") from None
+    if not addresses:
+        raise BlockedURL(f"the webhook host {host} has no address")
     for address in addresses:
         why = _forbidden(ipaddress.ip_address(address))
         if why:
             raise BlockedURL(f"webhooks to {host} are not allowed ({why} address {address})")
+    return addresses[0]
 
 
 def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:

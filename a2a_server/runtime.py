@@ -23,7 +23,6 @@ from typing import Any
 
 from a2a_server.errors import A2AError, TaskNotCancelable, UnsupportedOperation
 from a2a_server.jsoncodec import dumps
-from a2a_server.liveness import owner
 from a2a_server.mapping import TurnMapper, task_usage, worth_notifying
 from a2a_server.protocol import objects
 from a2a_server.protocol.objects import Frame
@@ -42,7 +41,7 @@ from a2a_server.runner.events import (
     ToolStarted,
 )
 from a2a_server.settings import Settings
-from a2a_server.store.base import TaskEnded, TaskStore
+from a2a_server.store.base import TaskEnded, TaskStore, TicketRaced
 from a2a_server.streams import Subscription
 from a2a_server.supervisor import Supervisor
 from a2a_server.tickets import Ticket
@@ -104,6 +103,7 @@ class TaskRuntime:
         settings: Settings,
         on_end: Callable[[TaskRuntime], None],
         on_notify: Callable[[], None] = lambda: None,
+        owner: str = "",
     ) -> None:
         self.task_id = task_id
         self.context_id = context_id
@@ -115,6 +115,7 @@ class TaskRuntime:
         self._settings = settings
         self._on_end = on_end
         self._on_notify = on_notify
+        self._owner = owner  # this app's id, recorded with the turns it runs
         self._lock = asyncio.Lock()
         self._subscribers: set[Subscription] = set()
         self._queue: deque[_TurnRequest] = deque()
@@ -178,6 +179,9 @@ class TaskRuntime:
         if self.terminal:
             for task in self._background.values():
                 task.cancel()
+            forget = getattr(self._runner, "forget", None)  # optional: runner state of the task
+            if forget is not None:
+                forget(self.task_id)
             self._on_end(self)
 
     # -- turns -----------------------------------------------------------------------------------
@@ -242,7 +246,16 @@ class TaskRuntime:
                 start = 0 if request.new_task else self.last_seq  # a new task: from its Task
                 for handle in request.handles:
                     handle.start(start)
-                await self._store.set_running(self.task_id, owner())
+                if not await self._store.claim_turn(self.task_id, self._owner):
+                    # another server process sharing the store runs a turn of this task; a
+                    # resume it needs, its own turn's end will start
+                    busy = UnsupportedOperation(
+                        f"Task {self.task_id} is busy in another server process; try again."
+                    )
+                    for handle in request.handles:
+                        handle.reject(busy)
+                    stopped = True  # the claim is not ours to release
+                    return
                 if request.message is not None and not request.new_task:
                     await self._write([await self._snapshot_with(request.message)])
                 if self.terminal:  # it ended meanwhile (in another process, say)
@@ -273,7 +286,7 @@ class TaskRuntime:
         finally:
             if rests and not self._canceling:
                 if not stopped:
-                    await self._store.set_running(self.task_id, None)
+                    await self._store.release_turn(self.task_id, self._owner)
                 for handle in request.handles:
                     handle.finish(self.last_seq)
 
@@ -478,7 +491,10 @@ class TaskRuntime:
                 state, output, error = "failed", None, "the tool's output is not JSON"
             settled = ticket.settle(state, output=output, error=error)
             current = self.state if self.state in objects.INTERRUPTED_STATES else "working"
-            await self._write(self._events.ticket_event(settled, current), [settled])
+            try:
+                await self._write(self._events.ticket_event(settled, current), [settled])
+            except TicketRaced:  # settled meanwhile by another process
+                return False
         work = self._background.pop(ticket_id, None)
         if work is not None and work is not asyncio.current_task():
             work.cancel()
@@ -486,7 +502,7 @@ class TaskRuntime:
         self.kick()
         return True
 
-    async def fail_interrupted_turn(self) -> None:
+    async def fail_interrupted_turn(self, dead_owner: str) -> None:
         """After a restart: the turn that was running when the server died is lost. Its
         open artifacts are closed with an empty chunk marked interrupted (what was held back
         died with the process), and the task fails saying why."""
@@ -495,7 +511,7 @@ class TaskRuntime:
             log = await self._store.read_log(self.task_id)
             frames = [*self._events.close_interrupted(log), self._events.end("failed", RESTARTED, closing)]
             await self._write(frames, closing)
-        await self._store.set_running(self.task_id, None)
+        await self._store.release_turn(self.task_id, dead_owner)
 
     async def _closing_tickets(self, why: str) -> list[Ticket]:
         """The task's pending tickets, failed because the task ends."""
@@ -529,7 +545,7 @@ class TaskRuntime:
                 closing = await self._closing_tickets("the task was canceled")
                 head = mapper.finish() if mapper is not None else []
                 await self._write([*head, self._events.end("canceled", CANCELED, closing)], closing)
-            await self._store.set_running(self.task_id, None)
+            await self._store.release_turn(self.task_id, self._owner)
         finally:
             self._canceling = False
             for handle in handles:

@@ -14,7 +14,7 @@ import pytest
 
 from a2a_server.mapping import TurnMapper
 from a2a_server.protocol import objects
-from a2a_server.store.base import TaskStore, open_store
+from a2a_server.store.base import TaskStore, TicketRaced, open_store
 from a2a_server.store.memory import MemoryStore
 from a2a_server.store.sqlite import SQLiteStore
 from a2a_server.tickets import Ticket
@@ -67,7 +67,7 @@ async def test_tickets_memory_running_purge(store: TaskStore) -> None:
     early = Ticket("k1", "t1", "c1", "build", "call-1", deadline=now - 1, created_at=now)
     late = Ticket("k2", "t1", "c1", "build", "call-2", deadline=now + 100, created_at=now + 0.001)
     await store.append("t1", [], [early, late])
-    assert [t.id for t in await store.list_tickets("t1")] == ["k1", "k2"]
+    assert [t.id for t in await store.list_tickets("t1")] == ["k1", "k2"]  # oldest first
     assert [t.id for t in await store.due_tickets(now)] == ["k1"]
     done = late.settle("resolved", output={"n": [1, 2]})
     await store.append("t1", [], [done])
@@ -78,10 +78,21 @@ async def test_tickets_memory_running_purge(store: TaskStore) -> None:
     await store.add_memory("c1", [{"n": 5}], limit=3)
     assert await store.get_memory("c1") == [{"n": 3}, {"n": 4}, {"n": 5}]
 
-    await store.set_running("t1", "host:1:1")
+    assert await store.claim_turn("t1", "host:1:1")
+    assert await store.claim_turn("t1", "host:1:1")  # again, by the same process
+    assert not await store.claim_turn("t1", "host:2:2")
     assert await store.running() == [("t1", "host:1:1")]
-    await store.set_running("t1", None)
+    await store.release_turn("t1", "host:2:2")  # not its claim: nothing happens
+    assert await store.running() == [("t1", "host:1:1")]
+    await store.release_turn("t1", "host:1:1")
     assert await store.running() == []
+
+    raced = Ticket("k3", "t1", "c1", "x", "y", created_at=now + 0.002)
+    await store.append("t1", [], [raced])
+    await store.append("t1", [], [raced.settle("resolved", output=1)])
+    with pytest.raises(TicketRaced):  # settling a ticket that is no longer pending
+        await store.append("t1", [objects.status_update("t1", "c1", "working")], [raced.settle("failed", error="e")])
+    assert (await store.get_ticket("k3")).state == "resolved"  # type: ignore[union-attr]
 
     assert await store.open_tasks() == ["t1"]
     await store.append("t1", [objects.status_update("t1", "c1", "canceled", final=True)])

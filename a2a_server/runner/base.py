@@ -5,7 +5,8 @@ either a user message (`turn.message`) or a resume turn (`turn.settled`: the res
 deferred tool tickets the task was parked on). `turn.history` is the conversation memory of the
 turn's context: the earlier user and agent messages, oldest first.
 
-A runner may also have an `async aclose()`: the app calls it when it stops.
+A runner may also have an `async aclose()`, which the app calls when it stops, and a
+`forget(task_id)`, called when a task ends, to drop what it kept for that task.
 """
 
 from __future__ import annotations

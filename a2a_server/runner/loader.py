@@ -60,10 +60,17 @@ def _openai(settings: Settings) -> Runner:
     )
 
 
+def _bench(settings: Settings) -> Runner:
+    from a2a_server.runner.bench import BenchRunner
+
+    return BenchRunner()
+
+
 BUILTIN_AGENTS: dict[str, Callable[[Settings], Runner]] = {
     "demo": _demo,
     "conformance": _conformance,
     "openai": _openai,
+    "bench": _bench,
 }
 
 

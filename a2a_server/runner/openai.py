@@ -24,9 +24,11 @@ import json
 import logging
 import os
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import openai
 
@@ -50,6 +52,7 @@ __all__ = ["OpenAIRunner"]
 log = logging.getLogger("a2a_server")
 
 PENDING = "The work is running in the background (ticket {ticket}). Its result comes later."
+_MAX_PARKED = 10_000
 
 
 @tool(name="ask_user")
@@ -108,11 +111,16 @@ class OpenAIRunner:
             max_retries=max_retries,
             timeout=timeout,
         )
-        self.base_url = str(self.client.base_url)
+        self.base_url = _public(str(self.client.base_url))  # what failure messages may show
         self.name = name or f"{model} agent"
         self.description = description or f"An agent answering with the model {model}."
         self.skills: Sequence[Skill] = skills if skills is not None else self._default_skills(tools)
-        self._parked: dict[str, list[dict[str, Any]]] = {}  # task id -> transcript to resume
+        # task id -> transcript to resume; bounded (after a restart, resume turns rebuild it)
+        self._parked: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+
+    def forget(self, task_id: str) -> None:
+        """The task has ended: drop what was kept to resume it (the app calls this)."""
+        self._parked.pop(task_id, None)
 
     async def aclose(self) -> None:
         """Close the connections to the model server (the app calls it when it stops)."""
@@ -157,6 +165,9 @@ class OpenAIRunner:
                     yield event
                 if deferred:
                     self._parked[turn.task_id] = list(messages)
+                    self._parked.move_to_end(turn.task_id)
+                    while len(self._parked) > _MAX_PARKED:
+                        self._parked.popitem(last=False)
             raise _Stop(f"Stopped: the turn reached its limit of {self.max_steps} steps (max_steps).")
         except _Stop as stop:
             yield Failed(str(stop), usage=dict(used))
@@ -191,23 +202,22 @@ class OpenAIRunner:
                 stream_options={"include_usage": True},
             )
             try:
+                step_usage: dict[str, int] = {}
+                by_index: dict[int, _Call] = {}
                 async for chunk in stream:
-                    if chunk.usage is not None:
-                        for key in used:
-                            used[key] += getattr(chunk.usage, key, 0) or 0
-                    for choice in chunk.choices:
+                    if chunk.usage is not None:  # the last report wins (some servers repeat it)
+                        step_usage = {k: getattr(chunk.usage, k, 0) or 0 for k in used}
+                    for choice in chunk.choices or ():
                         delta = choice.delta
+                        if delta is None:
+                            continue
                         if delta.content:
                             text.append(delta.content)
                             yield TextDelta(delta.content)
                         for part in delta.tool_calls or ():
-                            while len(calls) <= part.index:
-                                calls.append(_Call())
-                            call = calls[part.index]
-                            call.id = part.id or call.id
-                            if part.function is not None:
-                                call.name = part.function.name or call.name
-                                call.arguments.append(part.function.arguments or "")
+                            _assemble(calls, by_index, part)
+                for key, value in step_usage.items():
+                    used[key] += value
             finally:
                 await stream.close()  # also on cancel: the connection to the model goes at once
         except openai.OpenAIError as exc:
@@ -259,7 +269,7 @@ class OpenAIRunner:
                     results[call.id] = PENDING.format(ticket=ticket)
                 elif error is None:
                     yield ToolCompleted(call.name, call.id, True, outcome)
-                    results[call.id] = outcome if isinstance(outcome, str) else dumps(outcome)
+                    results[call.id] = outcome
                 else:
                     shown, told = error
                     yield ToolCompleted(call.name, call.id, False, None, shown)
@@ -277,12 +287,35 @@ class OpenAIRunner:
         try:
             if found is None:
                 raise ToolCallError(f"there is no tool named {call.name!r}")
-            return call, await found.call("".join(call.arguments)), None
+            output = await found.call("".join(call.arguments))
+            if isinstance(output, Deferred) or isinstance(output, str):
+                return call, output, None
+            try:
+                return call, dumps(output), None
+            except (TypeError, ValueError):
+                raise ToolError("the tool's output is not JSON") from None
         except ToolError as exc:
             return call, None, (str(exc), str(exc))
         except Exception as exc:
             log.exception("tool %s failed", call.name)
             return call, None, ("the tool failed", f"{type(exc).__name__}: {exc}")
+
+
+def _assemble(calls: list[_Call], by_index: dict[int, _Call], part: Any) -> None:
+    """Add one streamed tool-call delta: a new id (or a delta without an index) starts a new
+    call; names and arguments arrive in pieces."""
+    index = part.index if isinstance(part.index, int) else None
+    call = by_index.get(index) if index is not None else None
+    if call is None or (part.id and call.id and part.id != call.id):
+        call = _Call()
+        calls.append(call)
+        if index is not None:
+            by_index[index] = call
+    call.id = part.id or call.id
+    if part.function is not None:
+        if part.function.name and not call.name.endswith(part.function.name):
+            call.name += part.function.name
+        call.arguments.append(part.function.arguments or "")
 
 
 def _content(message: dict[str, Any] | None) -> str:
@@ -319,7 +352,7 @@ def _with_results(
     transcript: list[dict[str, Any]], settled: Sequence[Settlement]
 ) -> list[dict[str, Any]]:
     """The parked transcript with each pending tool note replaced by the real result, cut
-    after the last of them: the model goes on from the moment its tools answered."""
+    after the step's tool messages: the model goes on from the moment its tools answered."""
     by_call = {s.tool_call_id: s for s in settled}
     out: list[dict[str, Any]] = []
     last = -1
@@ -331,4 +364,19 @@ def _with_results(
             message = {**message, "content": result if ok else f"Error: {s.state}: {s.error}"}
             last = i
         out.append(message)
-    return out[: last + 1] if last >= 0 else out
+    if last < 0:
+        return out
+    while last + 1 < len(out) and out[last + 1].get("role") == "tool":
+        last += 1  # the other answers of that step belong with it
+    return out[: last + 1]
+
+
+def _public(url: str) -> str:
+    """A URL without user info or query: safe to put in a message a client sees."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

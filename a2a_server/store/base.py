@@ -6,9 +6,11 @@ A task is its event log: every frame it emits is appended with a per-task sequen
 a store makes both one transaction. Everything a store returns is the caller's to keep: no
 later write changes it.
 
-A store also remembers which server process is running a turn of a task (`set_running`), so
-that after a crash the next process can tell a turn that died with its process from a task
-that is merely parked on tickets.
+A store also remembers which server process is running a turn of a task (`claim_turn`), so
+that two processes sharing the store never run turns of one task at once, and after a crash
+the next process can tell a turn that died with its process from a task that is merely
+parked on tickets. Settling a ticket is compare-and-set: only a pending ticket settles
+(`TicketRaced` otherwise).
 """
 
 from __future__ import annotations
@@ -20,7 +22,15 @@ from typing import Any, Protocol
 from a2a_server.protocol.objects import Frame
 from a2a_server.tickets import Ticket
 
-__all__ = ["Delivery", "TaskEnded", "TaskStore", "open_store"]
+__all__ = ["Delivery", "TaskEnded", "TaskStore", "TicketRaced", "open_store"]
+
+
+class TicketRaced(Exception):
+    """A settlement was written for a ticket that is no longer pending; nothing was written."""
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"ticket {ticket_id} is no longer pending")
+        self.ticket_id = ticket_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +106,12 @@ class TaskStore(Protocol):
         """Add messages to a context's memory, dropping the oldest beyond `limit`."""
         ...
 
-    async def set_running(self, task_id: str, owner: str | None) -> None:
-        """Record which process runs a turn of the task now (None: no turn is running)."""
+    async def claim_turn(self, task_id: str, owner: str) -> bool:
+        """Record that `owner` runs a turn of the task now; False if another process does."""
+        ...
+
+    async def release_turn(self, task_id: str, owner: str) -> None:
+        """`owner`'s turn of the task is over (a claim by anyone else is left alone)."""
         ...
 
     async def running(self) -> list[tuple[str, str]]:

@@ -12,18 +12,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from a2a_server.jsoncodec import dumps_bytes
-from a2a_server.mapping import apply
-from a2a_server.protocol.objects import TERMINAL_STATES, Frame
-from a2a_server.store.base import Delivery, TaskEnded
+from a2a_server.mapping import fold
+from a2a_server.protocol.objects import TERMINAL_STATES, Frame, is_final_state
+from a2a_server.store.base import Delivery, TaskEnded, TicketRaced
 from a2a_server.tickets import Ticket
 
 __all__ = ["MemoryStore"]
 
+_SNAPSHOT_EVERY = 16_384  # frames: bounds the tail a read folds, as in the SQLite store
+
 
 class MemoryStore:
     def __init__(self) -> None:
-        self._tasks: dict[str, dict[str, Any]] = {}
+        # a task is its log; reads fold the log's tail onto a snapshot taken when it rests
         self._logs: dict[str, list[Frame]] = {}
+        self._snapshots: dict[str, tuple[dict[str, Any], int]] = {}
+        self._states: dict[str, tuple[str, str]] = {}  # task -> (state, context id)
         self._ended: dict[str, float] = {}
         self._running: dict[str, str] = {}
         self._tickets: dict[str, Ticket] = {}
@@ -35,10 +39,11 @@ class MemoryStore:
 
     async def create(self, task: Frame) -> int:
         task_id = task["id"]
-        if task_id in self._tasks:
+        if task_id in self._logs:
             raise ValueError(f"task {task_id} exists")
-        self._tasks[task_id] = apply(None, task)
         self._logs[task_id] = [task]
+        self._snapshots[task_id] = (fold(None, [task]), 1)
+        self._states[task_id] = (task["status"]["state"], task["contextId"])
         return 1
 
     async def append(
@@ -49,38 +54,48 @@ class MemoryStore:
         *,
         notify: bool = False,
     ) -> int:
-        task = self._tasks[task_id]
-        state = task["status"]["state"]
+        state, context_id = self._states[task_id]
         if frames and state in TERMINAL_STATES:
             raise TaskEnded(task_id, state)
-        for frame in frames:
-            task = apply(task, frame)
-        self._tasks[task_id] = task
-        if task["status"]["state"] in TERMINAL_STATES:
-            self._ended.setdefault(task_id, time.time())
+        for ticket in tickets:  # a settlement: of a pending ticket only
+            known = self._tickets.get(ticket.id)
+            if known is not None and not known.pending and ticket.state != "pending" and not ticket.delivered:
+                raise TicketRaced(ticket.id)
         log = self._logs[task_id]
+        rests = False
+        for frame in frames:
+            if frame["kind"] in ("task", "status-update"):
+                state = frame["status"]["state"]
+                rests = rests or frame["kind"] == "task" or is_final_state(state)
         log.extend(frames)
+        self._states[task_id] = (state, context_id)
+        if state in TERMINAL_STATES:
+            self._ended.setdefault(task_id, time.time())
+        if rests or len(log) - self._snapshots[task_id][1] >= _SNAPSHOT_EVERY:
+            self._snapshots[task_id] = (self._fold(task_id), len(log))
         for ticket in tickets:
             if ticket.id not in self._tickets:
                 self._task_tickets.setdefault(ticket.task_id, []).append(ticket.id)
             self._tickets[ticket.id] = ticket
         if notify and self._push.get(task_id):
-            body = dumps_bytes(task)
+            body = dumps_bytes(self._fold(task_id))
             for config_id in self._push[task_id]:
                 delivery = Delivery(self._next_delivery, task_id, config_id, body)
                 self._outbox[delivery.id] = (delivery, 0.0)
                 self._next_delivery += 1
         return len(log)
 
+    def _fold(self, task_id: str) -> dict[str, Any]:
+        task, seq = self._snapshots[task_id]
+        return fold(copy.deepcopy(task), self._logs[task_id][seq:])
+
     async def get_task(self, task_id: str) -> dict[str, Any] | None:
-        task = self._tasks.get(task_id)
-        return None if task is None else copy.deepcopy(task)
+        return self._fold(task_id) if task_id in self._logs else None
 
     async def snapshot(self, task_id: str) -> tuple[dict[str, Any], int] | None:
-        task = self._tasks.get(task_id)
-        if task is None:
+        if task_id not in self._logs:
             return None
-        return copy.deepcopy(task), len(self._logs[task_id])
+        return self._fold(task_id), len(self._logs[task_id])
 
     async def read_log(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:
         log = self._logs.get(task_id, [])
@@ -109,17 +124,20 @@ class MemoryStore:
         memory.extend(copy.deepcopy(list(messages)))
         del memory[: max(0, len(memory) - limit)]
 
-    async def set_running(self, task_id: str, owner: str | None) -> None:
-        if owner is None:
-            self._running.pop(task_id, None)
-        else:
-            self._running[task_id] = owner
+    async def claim_turn(self, task_id: str, owner: str) -> bool:
+        if self._running.setdefault(task_id, owner) != owner:
+            return False
+        return True
+
+    async def release_turn(self, task_id: str, owner: str) -> None:
+        if self._running.get(task_id) == owner:
+            del self._running[task_id]
 
     async def running(self) -> list[tuple[str, str]]:
         return list(self._running.items())
 
     async def open_tasks(self) -> list[str]:
-        return [t for t in self._tasks if t not in self._ended]
+        return [t for t in self._logs if t not in self._ended]
 
     async def put_push_config(self, task_id: str, config: dict[str, Any]) -> None:
         self._push.setdefault(task_id, {})[config["id"]] = copy.deepcopy(config)
@@ -159,7 +177,10 @@ class MemoryStore:
     async def purge(self, ended_before: float) -> int:
         gone = [t for t, ended in self._ended.items() if ended < ended_before]
         for task_id in gone:
-            del self._tasks[task_id], self._logs[task_id], self._ended[task_id]
+            context_id = self._states.pop(task_id)[1]
+            del self._logs[task_id], self._snapshots[task_id], self._ended[task_id]
+            if all(c != context_id for _, c in self._states.values()):
+                self._memory.pop(context_id, None)  # a conversation goes with its last task
             for ticket_id in self._task_tickets.pop(task_id, []):
                 del self._tickets[ticket_id]
             self._push.pop(task_id, None)

@@ -30,9 +30,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from a2a_server.jsoncodec import dumps_bytes
-from a2a_server.mapping import apply
+from a2a_server.mapping import fold
 from a2a_server.protocol.objects import TERMINAL_STATES, Frame, is_final_state
-from a2a_server.store.base import Delivery, TaskEnded
+from a2a_server.store.base import Delivery, TaskEnded, TicketRaced
 from a2a_server.tickets import Ticket
 
 __all__ = ["SQLiteStore"]
@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     ended_at REAL
 );
 CREATE INDEX IF NOT EXISTS tasks_ended ON tasks (ended_at) WHERE ended_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tasks_context ON tasks (context_id);
 CREATE INDEX IF NOT EXISTS tasks_running ON tasks (running_owner)
     WHERE running_owner IS NOT NULL;
 CREATE TABLE IF NOT EXISTS events (
@@ -101,6 +102,7 @@ CREATE INDEX IF NOT EXISTS push_outbox_config ON push_outbox (task_id, config_id
 """
 
 _dumps = dumps_bytes  # stored as UTF-8 BLOBs: one encoding, safe for any string
+_SNAPSHOT_EVERY = 16_384  # frames: bounds the tail a read folds, even for a task that never rests
 
 
 class SQLiteStore:
@@ -121,10 +123,11 @@ class SQLiteStore:
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
     # -- tasks and their logs ----------------------------------------------------------------
 
@@ -174,6 +177,8 @@ class SQLiteStore:
                         rest_at = (seq, b"")
             if rows:
                 db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
+                if rest_at is None and seq % _SNAPSHOT_EVERY == 0:  # a task that never rests
+                    rest_at = (seq, b"")
                 if state != before:  # most frames (text chunks) leave the task row alone
                     ended = time.time() if state in TERMINAL_STATES else None
                     db.execute(
@@ -215,15 +220,14 @@ class SQLiteStore:
         if snap is None:
             raise KeyError(task_id)
         seq, body = snap
-        task = json.loads(body)
         query = "SELECT seq, frame FROM events WHERE task_id = ? AND seq > ?"
         params: tuple[Any, ...] = (task_id, seq)
         if upto is not None:
             query += " AND seq <= ?"
             params += (upto,)
-        for seq, frame in db.execute(query + " ORDER BY seq", params):
-            task = apply(task, json.loads(frame))
-        return task, seq
+        rows = db.execute(query + " ORDER BY seq", params).fetchall()
+        task = fold(json.loads(body), (json.loads(frame) for _, frame in rows))
+        return task, rows[-1][0] if rows else seq
 
     async def get_task(self, task_id: str) -> dict[str, Any] | None:
         snap = await self.snapshot(task_id)
@@ -250,6 +254,15 @@ class SQLiteStore:
 
     @staticmethod
     def _save_ticket(db: sqlite3.Connection, t: Ticket) -> None:
+        if t.state != "pending" and not t.delivered:  # a settlement: of a pending ticket only
+            settled = db.execute(
+                "UPDATE tickets SET state = ?, output = ?, error = ? WHERE id = ? AND state = 'pending'",
+                (t.state, None if t.output is None else _dumps(t.output), t.error, t.id),
+            ).rowcount
+            if settled:
+                return
+            if db.execute("SELECT 1 FROM tickets WHERE id = ?", (t.id,)).fetchone():
+                raise TicketRaced(t.id)
         db.execute(
             "INSERT INTO tickets (id, task_id, context_id, tool_name, tool_call_id, state, "
             "resume_hint, created_at, deadline, output, error, delivered) "
@@ -321,9 +334,21 @@ class SQLiteStore:
                 (context_id, context_id, limit),
             )
 
-    async def set_running(self, task_id: str, owner: str | None) -> None:
+    async def claim_turn(self, task_id: str, owner: str) -> bool:
         with self._write() as db:
-            db.execute("UPDATE tasks SET running_owner = ? WHERE id = ?", (owner, task_id))
+            claimed = db.execute(
+                "UPDATE tasks SET running_owner = ? WHERE id = ? "
+                "AND (running_owner IS NULL OR running_owner = ?)",
+                (owner, task_id, owner),
+            ).rowcount
+        return bool(claimed)
+
+    async def release_turn(self, task_id: str, owner: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE tasks SET running_owner = NULL WHERE id = ? AND running_owner = ?",
+                (task_id, owner),
+            )
 
     async def running(self) -> list[tuple[str, str]]:
         rows = self._db.execute(
@@ -399,11 +424,17 @@ class SQLiteStore:
                     (ended_before,),
                 )
             ]
+            contexts = {
+                r[0] for i in ids for r in db.execute("SELECT context_id FROM tasks WHERE id = ?", (i,))
+            }
             for table, column in (
                 ("events", "task_id"), ("snapshots", "task_id"), ("tickets", "task_id"),
                 ("push_configs", "task_id"), ("push_outbox", "task_id"), ("tasks", "id"),
             ):
                 db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
+            for context_id in contexts:  # a conversation goes with its last task
+                if not db.execute("SELECT 1 FROM tasks WHERE context_id = ?", (context_id,)).fetchone():
+                    db.execute("DELETE FROM memory WHERE context_id = ?", (context_id,))
         return len(ids)
 
     async def close(self) -> None:
