@@ -2,9 +2,9 @@
 
 A `TaskRuntime` runs the task's turns one at a time, in order (a worker drains a queue), and
 is the only writer of the task's frames: every write goes through `_write` under one lock,
-which appends to the store and then hands the frame to every live subscriber. Runner events
-flow from a producer task through a bounded queue into `_pump`, which coalesces text deltas
-within `coalesce_ms` and maps everything else at once (design §4).
+which appends to the store and then hands the frame to every live subscriber. A turn runs in
+the task's worker itself; `_pump` reads the runner's events, coalesces text deltas arriving
+within `coalesce_ms` (a timer flushes them) and maps everything else at once (design §4).
 
 Deferred tool tickets park the task `working`; when the last pending one settles, the worker
 gives the runner a resume turn with the results (design §5).
@@ -13,6 +13,7 @@ gives the runner a resume turn with the results (design §5).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -41,7 +42,7 @@ from a2a_server.runner.events import (
     ToolStarted,
 )
 from a2a_server.settings import Settings
-from a2a_server.store.base import TaskEnded, TaskStore, TicketRaced
+from a2a_server.store.base import MemoryAdd, TaskEnded, TaskStore, TicketRaced, TurnClaimed
 from a2a_server.streams import Subscription
 from a2a_server.supervisor import Supervisor
 from a2a_server.tickets import Ticket
@@ -53,7 +54,6 @@ log = logging.getLogger("a2a_server")
 AGENT_FAILED = "The agent failed while handling this request."
 CANCELED = "The task was canceled."
 RESTARTED = "The server restarted while this task's turn was running; the turn was lost."
-_QUEUE_SIZE = 256
 _END = Completed()  # what a runner that simply stops amounts to
 
 
@@ -126,6 +126,7 @@ class TaskRuntime:
         self._background: dict[str, asyncio.Task[None]] = {}
         self._canceling = False
         self._settled_since_check = False
+        self._claimed_elsewhere = False
         self._events = TurnMapper(task_id, context_id)  # for frames outside any turn
 
     @property
@@ -144,22 +145,38 @@ class TaskRuntime:
         return Subscription(self._store, self.task_id, after, self)
 
     async def _emit(
-        self, make: Callable[[], list[Frame]], tickets: Sequence[Ticket] = ()
+        self,
+        make: Callable[[], list[Frame]],
+        tickets: Sequence[Ticket] = (),
+        *,
+        release: str | None = None,
+        memory: MemoryAdd | None = None,
     ) -> None:
         """Build frames with `make` and write them, both under the lock: a turn's mapper only
         changes together with the write, so a cancel never finds it half-way."""
         async with self._lock:
             frames = make()
-            if frames or tickets:
-                await self._write(frames, tickets)
+            if frames or tickets or release is not None or memory is not None:
+                await self._write(frames, tickets, release=release, memory=memory)
 
-    async def _write(self, frames: list[Frame], tickets: Sequence[Ticket] = ()) -> None:
+    async def _write(
+        self,
+        frames: list[Frame],
+        tickets: Sequence[Ticket] = (),
+        *,
+        claim: str | None = None,
+        release: str | None = None,
+        memory: MemoryAdd | None = None,
+    ) -> None:
         if self.terminal:
             log.debug("task %s ended; dropped %d frame(s)", self.task_id, len(frames))
             return
         notify = worth_notifying(frames, self.state)
         try:
-            last = await self._store.append(self.task_id, frames, tickets, notify=notify)
+            last = await self._store.append(
+                self.task_id, frames, tickets, notify=notify, claim=claim, release=release,
+                memory=memory,
+            )
         except TaskEnded as ended:  # ended elsewhere: this runtime was loaded from a stale read
             log.warning("task %s had already ended; dropped %d frame(s)", self.task_id, len(frames))
             self.state = ended.state
@@ -215,9 +232,14 @@ class TaskRuntime:
                         return
                 request = self._queue.popleft()
                 self._turn_handles = request.handles
-                self._turn = self._supervisor.spawn(self._run_turn(request), f"turn-{self.task_id}")
-                await asyncio.wait([self._turn])
-                self._turn = self._mapper = None
+                self._turn = asyncio.current_task()  # the turn runs here; cancel() stops this task
+                try:
+                    await self._run_turn(request)
+                finally:
+                    self._turn = self._mapper = None
+                if self._claimed_elsewhere:  # that process's turn, when it ends, goes on
+                    self._claimed_elsewhere = False
+                    return
         finally:
             self._worker = None
             if self.terminal:
@@ -239,56 +261,58 @@ class TaskRuntime:
 
     async def _run_turn(self, request: _TurnRequest) -> None:
         mapper = self._mapper = TurnMapper(self.task_id, self.context_id)
-        rests = True
-        stopped = False  # the app is stopping: leave the turn recorded as running
+        rests = True  # a turn stopped with the app stays claimed: the next start fails it
         try:
             async with self._lock:
                 start = 0 if request.new_task else self.last_seq  # a new task: from its Task
                 for handle in request.handles:
                     handle.start(start)
-                if not await self._store.claim_turn(self.task_id, self._owner):
-                    # another server process sharing the store runs a turn of this task; a
-                    # resume it needs, its own turn's end will start
-                    busy = UnsupportedOperation(
-                        f"Task {self.task_id} is busy in another server process; try again."
-                    )
-                    for handle in request.handles:
-                        handle.reject(busy)
-                    stopped = True  # the claim is not ours to release
-                    return
+                frames: list[Frame] = []
                 if request.message is not None and not request.new_task:
-                    await self._write([await self._snapshot_with(request.message)])
-                if self.terminal:  # it ended meanwhile (in another process, say)
-                    for handle in request.handles:
-                        handle.reject(UnsupportedOperation(f"Task {self.task_id} has ended."))
-                    return
-                settled: tuple[Any, ...] = ()
+                    frames.append(await self._snapshot_with(request.message))
+                delivered: list[Ticket] = []
                 if request.message is None:
-                    settled = await self._take_settlements()
-                    if not settled:
+                    delivered = await self._undelivered()
+                    if not delivered:
                         return
                 if self.state != "working":
-                    await self._write([mapper.working()])
+                    frames.append(mapper.working())
+                try:  # the turn's first write claims it
+                    await self._write(
+                        frames, [dataclasses.replace(t, delivered=True) for t in delivered],
+                        claim=self._owner,
+                    )
+                except TurnClaimed:
+                    # another server process sharing the store runs a turn of this task; a
+                    # resume it needs, its own turn's end will start
+                    self._reject(request, "is busy in another server process; try again")
+                    self._claimed_elsewhere = True
+                    return
+                if self.terminal:  # it ended meanwhile (in another process, say)
+                    self._reject(request, "has ended")
+                    return
             history = await self._store.get_memory(self.context_id)
             turn = Turn(
-                self.task_id, self.context_id, request.message, tuple(history), settled,
-                new_task=request.new_task,
+                self.task_id, self.context_id, request.message, tuple(history),
+                tuple(t.settlement() for t in delivered), new_task=request.new_task,
                 usage=await self._usage() if not request.new_task else {},
             )
             end = await self._pump(turn, mapper)
             rests = await self._finish(request, mapper, end)
         except asyncio.CancelledError:
-            stopped = not self._canceling
             raise
         except Exception:
             log.exception("turn of task %s failed", self.task_id)
             await self._end_failed(mapper, AGENT_FAILED)
         finally:
             if rests and not self._canceling:
-                if not stopped:
-                    await self._store.release_turn(self.task_id, self._owner)
                 for handle in request.handles:
                     handle.finish(self.last_seq)
+
+    def _reject(self, request: _TurnRequest, why: str) -> None:
+        error = UnsupportedOperation(f"Task {self.task_id} {why}.")
+        for handle in request.handles:
+            handle.reject(error)
 
     async def _usage(self) -> dict[str, int]:
         task = await self._store.get_task(self.task_id)
@@ -300,70 +324,63 @@ class TaskRuntime:
         task.setdefault("history", []).append(message)
         return task
 
-    async def _take_settlements(self) -> tuple[Any, ...]:
-        tickets = [
-            t for t in await self._store.list_tickets(self.task_id) if not t.pending and not t.delivered
-        ]
-        if tickets:
-            await self._store.append(
-                self.task_id, [], [dataclasses.replace(t, delivered=True) for t in tickets]
-            )
-        return tuple(t.settlement() for t in tickets)
+    async def _undelivered(self) -> list[Ticket]:
+        """Settled tickets the runner has not been given yet (for a resume turn)."""
+        return [t for t in await self._store.list_tickets(self.task_id) if not t.pending and not t.delivered]
 
     async def _pump(self, turn: Turn, mapper: TurnMapper) -> Completed | InputRequired | Failed:
-        queue: asyncio.Queue[Any] = asyncio.Queue(_QUEUE_SIZE)
-        producer = self._supervisor.spawn(self._produce(turn, queue), f"runner-{self.task_id}")
+        """Map the runner's events to frames until the turn ends. Text deltas are coalesced:
+        the first delta of a quiet spell arms a timer, and what arrived by then is flushed."""
         window = self._settings.coalesce_ms / 1000.0
         loop = asyncio.get_running_loop()
-        deadline: float | None = None
-        try:
-            while True:
-                if deadline is None:
-                    event = await queue.get()
-                else:
-                    try:
-                        async with asyncio.timeout_at(deadline):
-                            event = await queue.get()
-                    except TimeoutError:
-                        deadline = None
-                        await self._emit(mapper.flush)
-                        continue
-                if isinstance(event, TextDelta):
-                    if not isinstance(event.text, str):
-                        log.error("runner yielded non-text %r in a text delta", event.text)
-                        return Failed(AGENT_FAILED)
-                    mapper.add_text(event.text)
-                    if window <= 0:
-                        await self._emit(mapper.flush)
-                    elif deadline is None:
-                        deadline = loop.time() + window
-                    continue
-                deadline = None
-                if isinstance(event, Completed | InputRequired | Failed):
-                    return event
-                if isinstance(event, StepStarted | ToolStarted | ToolCompleted):
-                    progress = event
-                    await self._emit(lambda: [*mapper.flush_before_event(), mapper.progress(progress)])
-                elif isinstance(event, ToolDeferred):
-                    await self._defer(event, mapper)
-                elif isinstance(event, ToolBackgroundResolved | ToolBackgroundFailed):
-                    await self._emit(mapper.flush_before_event)
-                    await self.settle(event)
-                else:
-                    log.warning("runner yielded an unknown event %r; ignored", event)
-        finally:
-            producer.cancel()
+        timer: asyncio.TimerHandle | None = None
 
-    async def _produce(self, turn: Turn, queue: asyncio.Queue[Any]) -> None:
+        def flush_now() -> None:
+            nonlocal timer
+            timer = None
+            self._supervisor.spawn(self._emit(mapper.flush), f"flush-{self.task_id}")
+
         try:
-            async for event in self._runner.run(turn):
-                await queue.put(event)
-            await queue.put(_END)
+            events = self._runner.run(turn)
+            async with contextlib.aclosing(events):  # type: ignore[type-var]  # stop a runner that goes on
+                async for event in events:
+                    if isinstance(event, TextDelta):
+                        if not isinstance(event.text, str):
+                            log.error("runner yielded non-text %r in a text delta", event.text)
+                            return Failed(AGENT_FAILED)
+                        mapper.add_text(event.text)
+                        if window <= 0:
+                            await self._emit(mapper.flush)
+                        elif timer is None:
+                            timer = loop.call_later(window, flush_now)
+                        continue
+                    if timer is not None:
+                        timer.cancel()
+                        timer = None
+                    if isinstance(event, Completed | InputRequired | Failed):
+                        return event
+                    await self._step(event, mapper)
+            return _END
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("runner failed on task %s", self.task_id)
-            await queue.put(Failed(AGENT_FAILED))
+            return Failed(AGENT_FAILED)
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    async def _step(self, event: Any, mapper: TurnMapper) -> None:
+        """Frames for a runner event other than text or the turn's end."""
+        if isinstance(event, StepStarted | ToolStarted | ToolCompleted):
+            await self._emit(lambda: [*mapper.flush_before_event(), mapper.progress(event)])
+        elif isinstance(event, ToolDeferred):
+            await self._defer(event, mapper)
+        elif isinstance(event, ToolBackgroundResolved | ToolBackgroundFailed):
+            await self._emit(mapper.flush_before_event)
+            await self.settle(event)
+        else:
+            log.warning("runner yielded an unknown event %r; ignored", event)
 
     async def _finish(
         self, request: _TurnRequest, mapper: TurnMapper, end: Completed | InputRequired | Failed
@@ -376,41 +393,54 @@ class TaskRuntime:
             said = end.error
         else:
             said = mapper.answer_text(final_text)
-        await self._remember(request.message, said)
+        # the turn's last write: its frames, the memory of what was said, and the claim let go
+        memory, owner = self._memory(request.message, said), self._owner
         usage = end.usage
         if isinstance(end, InputRequired):
             prompt = end.prompt
             await self._emit(
-                lambda: [*mapper.finish(), mapper.end("input-required", prompt, usage=usage)]
+                lambda: [*mapper.finish(), mapper.end("input-required", prompt, usage=usage)],
+                memory=memory, release=owner,
             )
             return True
         if isinstance(end, Failed):
-            await self._end_failed(mapper, end.error, usage)
+            await self._end_failed(mapper, end.error, usage, memory)
             return True
         tickets = await self._store.list_tickets(self.task_id)
         if any(t.pending for t in tickets):  # parked until they settle
-            await self._emit(lambda: [*mapper.finish(final_text), *mapper.usage(usage)])
+            await self._emit(
+                lambda: [*mapper.finish(final_text), *mapper.usage(usage)], memory=memory, release=owner
+            )
             return True
         if any(not t.delivered for t in tickets):
-            await self._emit(lambda: [*mapper.finish(final_text), *mapper.usage(usage)])
+            await self._emit(
+                lambda: [*mapper.finish(final_text), *mapper.usage(usage)], memory=memory, release=owner
+            )
             self._queue.appendleft(_TurnRequest(None, handles=request.handles))
             return False
-        await self._emit(lambda: [*mapper.finish(final_text), mapper.end("completed", usage=usage)])
+        await self._emit(
+            lambda: [*mapper.finish(final_text), mapper.end("completed", usage=usage)],
+            memory=memory, release=owner,
+        )
         return True
 
-    async def _remember(self, message: dict[str, Any] | None, said: str) -> None:
+    def _memory(self, message: dict[str, Any] | None, said: str) -> MemoryAdd | None:
         said_message = (
             [objects.agent_message([objects.text_part(said)], self.task_id, self.context_id)]
             if said
             else []
         )
         entries = ([message] if message is not None else []) + said_message
-        if entries:
-            limit = self._settings.memory_messages
-            await self._store.add_memory(self.context_id, entries, limit)
+        if not entries:
+            return None
+        return MemoryAdd(self.context_id, entries, self._settings.memory_messages)
 
     async def _end_failed(
-        self, mapper: TurnMapper, error: str, usage: dict[str, int] | None = None
+        self,
+        mapper: TurnMapper,
+        error: str,
+        usage: dict[str, int] | None = None,
+        memory: MemoryAdd | None = None,
     ) -> None:
         async with self._lock:
             closing = await self._closing_tickets("the task failed")
@@ -419,7 +449,10 @@ class TaskRuntime:
             except Exception:  # a runner left the mapper in a state it cannot close
                 log.exception("could not close the answer of task %s", self.task_id)
                 head = []
-            await self._write([*head, mapper.end("failed", error, closing, usage)], closing)
+            await self._write(
+                [*head, mapper.end("failed", error, closing, usage)], closing,
+                memory=memory, release=self._owner,
+            )
 
     # -- tickets ---------------------------------------------------------------------------------
 
@@ -510,8 +543,10 @@ class TaskRuntime:
             closing = await self._closing_tickets("the server restarted during the turn")
             log = await self._store.read_log(self.task_id)
             frames = [*self._events.close_interrupted(log), self._events.end("failed", RESTARTED, closing)]
-            await self._write(frames, closing)
-        await self._store.release_turn(self.task_id, dead_owner)
+            await self._write(frames, closing, release=dead_owner)
+        if self.terminal:
+            return
+        await self._store.release_turn(self.task_id, dead_owner)  # it had ended already
 
     async def _closing_tickets(self, why: str) -> list[Ticket]:
         """The task's pending tickets, failed because the task ends."""
@@ -544,8 +579,10 @@ class TaskRuntime:
                     raise TaskNotCancelable(f"Task {self.task_id} has already ended.")
                 closing = await self._closing_tickets("the task was canceled")
                 head = mapper.finish() if mapper is not None else []
-                await self._write([*head, self._events.end("canceled", CANCELED, closing)], closing)
-            await self._store.release_turn(self.task_id, self._owner)
+                await self._write(
+                    [*head, self._events.end("canceled", CANCELED, closing)], closing,
+                    release=self._owner,
+                )
         finally:
             self._canceling = False
             for handle in handles:

@@ -149,9 +149,9 @@ async def test_misbehaving_runners_end_their_tasks_cleanly() -> None:
 class SlowStore(MemoryStore):
     """A store whose calls really suspend, as a networked one's would."""
 
-    async def append(self, task_id, frames, tickets=(), *, notify=False):  # type: ignore[no-untyped-def]
+    async def append(self, task_id, frames, tickets=(), **kw):  # type: ignore[no-untyped-def]
         await asyncio.sleep(0.002)
-        return await super().append(task_id, frames, tickets, notify=notify)
+        return await super().append(task_id, frames, tickets, **kw)
 
     async def snapshot(self, task_id):  # type: ignore[no-untyped-def]
         snap = await super().snapshot(task_id)

@@ -22,7 +22,22 @@ from typing import Any, Protocol
 from a2a_server.protocol.objects import Frame
 from a2a_server.tickets import Ticket
 
-__all__ = ["Delivery", "TaskEnded", "TaskStore", "TicketRaced", "open_store"]
+__all__ = [
+    "Delivery", "MemoryAdd", "TaskEnded", "TaskStore", "TicketRaced", "TurnClaimed", "open_store",
+]
+
+
+class TurnClaimed(Exception):
+    """Another owner runs a turn of the task; nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryAdd:
+    """Messages to add to a context's conversation memory, keeping the last `limit`."""
+
+    context_id: str
+    messages: Sequence[dict[str, Any]]
+    limit: int
 
 
 class TicketRaced(Exception):
@@ -64,11 +79,17 @@ class TaskStore(Protocol):
         tickets: Sequence[Ticket] = (),
         *,
         notify: bool = False,
+        claim: str | None = None,
+        release: str | None = None,
+        memory: MemoryAdd | None = None,
     ) -> int:
         """Append frames to a task's log and save tickets, all in one transaction.
 
         With `notify`, a delivery of the Task as it is after these frames is queued for each of
-        the task's push configs, in the same transaction. Returns the sequence number of the
+        the task's push configs, in the same transaction; `claim` and `release` claim the
+        task's turn for an owner and give it up (as `claim_turn`/`release_turn`; TurnClaimed
+        if another owner has it), `memory` adds to a context's memory: a turn's first and
+        last writes carry these, so a turn costs two transactions. Returns the sequence number of the
         last frame (of the log, if `frames` is empty). Raises TaskEnded, writing nothing, if
         there are frames and the task has ended.
         """

@@ -14,7 +14,7 @@ from typing import Any
 from a2a_server.jsoncodec import dumps_bytes
 from a2a_server.mapping import fold
 from a2a_server.protocol.objects import TERMINAL_STATES, Frame, is_final_state
-from a2a_server.store.base import Delivery, TaskEnded, TicketRaced
+from a2a_server.store.base import Delivery, MemoryAdd, TaskEnded, TicketRaced, TurnClaimed
 from a2a_server.tickets import Ticket
 
 __all__ = ["MemoryStore"]
@@ -53,10 +53,15 @@ class MemoryStore:
         tickets: Sequence[Ticket] = (),
         *,
         notify: bool = False,
+        claim: str | None = None,
+        release: str | None = None,
+        memory: MemoryAdd | None = None,
     ) -> int:
         state, context_id = self._states[task_id]
         if frames and state in TERMINAL_STATES:
             raise TaskEnded(task_id, state)
+        if claim is not None and self._running.get(task_id, claim) != claim:
+            raise TurnClaimed(task_id)
         for ticket in tickets:  # a settlement: of a pending ticket only
             known = self._tickets.get(ticket.id)
             if known is not None and not known.pending and ticket.state != "pending" and not ticket.delivered:
@@ -77,6 +82,12 @@ class MemoryStore:
             if ticket.id not in self._tickets:
                 self._task_tickets.setdefault(ticket.task_id, []).append(ticket.id)
             self._tickets[ticket.id] = ticket
+        if claim is not None:
+            self._running[task_id] = claim
+        if memory is not None:
+            await self.add_memory(memory.context_id, memory.messages, memory.limit)
+        if release is not None:
+            await self.release_turn(task_id, release)
         if notify and self._push.get(task_id):
             body = dumps_bytes(self._fold(task_id))
             for config_id in self._push[task_id]:

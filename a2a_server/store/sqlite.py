@@ -32,7 +32,7 @@ from typing import Any
 from a2a_server.jsoncodec import dumps_bytes
 from a2a_server.mapping import fold
 from a2a_server.protocol.objects import TERMINAL_STATES, Frame, is_final_state
-from a2a_server.store.base import Delivery, TaskEnded, TicketRaced
+from a2a_server.store.base import Delivery, MemoryAdd, TaskEnded, TicketRaced, TurnClaimed
 from a2a_server.tickets import Ticket
 
 __all__ = ["SQLiteStore"]
@@ -149,8 +149,13 @@ class SQLiteStore:
         tickets: Sequence[Ticket] = (),
         *,
         notify: bool = False,
+        claim: str | None = None,
+        release: str | None = None,
+        memory: MemoryAdd | None = None,
     ) -> int:
         with self._write() as db:
+            if claim is not None and not self._claim(db, task_id, claim):
+                raise TurnClaimed(task_id)
             row = db.execute(
                 "SELECT state, (SELECT MAX(seq) FROM events WHERE task_id = ?) "
                 "FROM tasks WHERE id = ?",
@@ -191,6 +196,10 @@ class SQLiteStore:
                 self._save_ticket(db, ticket)
             if notify:
                 self._queue_notifications(db, task_id)
+            if memory is not None:
+                self._add_memory(db, memory)
+            if release is not None:
+                self._release(db, task_id, release)
         return seq
 
     def _queue_notifications(self, db: sqlite3.Connection, task_id: str) -> None:
@@ -324,31 +333,42 @@ class SQLiteStore:
         self, context_id: str, messages: Sequence[dict[str, Any]], limit: int
     ) -> None:
         with self._write() as db:
-            db.executemany(
-                "INSERT INTO memory (context_id, message) VALUES (?, ?)",
-                [(context_id, _dumps(m)) for m in messages],
-            )
-            db.execute(
-                "DELETE FROM memory WHERE context_id = ? AND id NOT IN "
-                "(SELECT id FROM memory WHERE context_id = ? ORDER BY id DESC LIMIT ?)",
-                (context_id, context_id, limit),
-            )
+            self._add_memory(db, MemoryAdd(context_id, messages, limit))
+
+    @staticmethod
+    def _add_memory(db: sqlite3.Connection, memory: MemoryAdd) -> None:
+        db.executemany(
+            "INSERT INTO memory (context_id, message) VALUES (?, ?)",
+            [(memory.context_id, _dumps(m)) for m in memory.messages],
+        )
+        db.execute(
+            "DELETE FROM memory WHERE context_id = ? AND id <= "
+            "(SELECT id FROM memory WHERE context_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (memory.context_id, memory.context_id, memory.limit),
+        )
 
     async def claim_turn(self, task_id: str, owner: str) -> bool:
         with self._write() as db:
-            claimed = db.execute(
-                "UPDATE tasks SET running_owner = ? WHERE id = ? "
-                "AND (running_owner IS NULL OR running_owner = ?)",
-                (owner, task_id, owner),
-            ).rowcount
-        return bool(claimed)
+            return self._claim(db, task_id, owner)
 
     async def release_turn(self, task_id: str, owner: str) -> None:
         with self._write() as db:
-            db.execute(
-                "UPDATE tasks SET running_owner = NULL WHERE id = ? AND running_owner = ?",
-                (task_id, owner),
-            )
+            self._release(db, task_id, owner)
+
+    @staticmethod
+    def _claim(db: sqlite3.Connection, task_id: str, owner: str) -> bool:
+        return bool(db.execute(
+            "UPDATE tasks SET running_owner = ? WHERE id = ? "
+            "AND (running_owner IS NULL OR running_owner = ?)",
+            (owner, task_id, owner),
+        ).rowcount)
+
+    @staticmethod
+    def _release(db: sqlite3.Connection, task_id: str, owner: str) -> None:
+        db.execute(
+            "UPDATE tasks SET running_owner = NULL WHERE id = ? AND running_owner = ?",
+            (task_id, owner),
+        )
 
     async def running(self) -> list[tuple[str, str]]:
         rows = self._db.execute(
