@@ -9,8 +9,10 @@ Layout (one file, WAL mode, so several server processes may open it at once):
     memory     conversation memory per context
     push_configs, push_outbox   webhooks, and the notifications waiting to reach them
 
-Every write is one transaction (`BEGIN IMMEDIATE` ... `COMMIT`): a crash leaves the old state
-or the new one, never half. Appending an event writes its own row (and the task's small row
+Every write is all or nothing (a SAVEPOINT), and the writes made in one event-loop iteration
+share one transaction (group commit: one COMMIT for many, which is what makes SQLite keep
+up with concurrent streams); a writer returns only once its write is committed, so a crash
+loses nothing anyone was told about, and leaves the old state or the new one, never half. Appending an event writes its own row (and the task's small row
 when the state changes); nothing whose size grows with the task is rewritten on the frame
 path. A Task is
 read as its snapshot plus the fold of the events after it (at most one turn's worth).
@@ -22,6 +24,7 @@ commit survives the process being killed; only a power loss may take the last on
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -112,22 +115,53 @@ class SQLiteStore:
         self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
-        with self._write():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
+        self._db.execute("BEGIN IMMEDIATE")
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+        self._db.execute("COMMIT")
+        self._batch: asyncio.Future[BaseException | None] | None = None
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write, all or nothing, inside the current batch (see `_durable`)."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        if self._batch is None:
+            loop = asyncio.get_running_loop()
+            db.execute("BEGIN IMMEDIATE")
+            self._batch = loop.create_future()
+            loop.call_soon(self._commit)
+        db.execute("SAVEPOINT one_write")
         try:
             yield db
-            db.execute("COMMIT")
         except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            db.execute("ROLLBACK TO one_write")
+            db.execute("RELEASE one_write")
             raise
+        db.execute("RELEASE one_write")
+
+    def _commit(self) -> None:
+        """Group commit: the writes of one event-loop iteration share one COMMIT."""
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        try:
+            self._db.execute("COMMIT")
+        except BaseException as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            batch.set_result(exc)
+        else:
+            batch.set_result(None)
+
+    async def _durable(self) -> None:
+        """Wait until what this connection wrote is committed: writers call it before
+        returning (nothing is reported done before it is on disk), readers before reading
+        (nothing uncommitted is ever shown)."""
+        while self._batch is not None:
+            failure = await asyncio.shield(self._batch)
+            if failure is not None:
+                raise failure
 
     # -- tasks and their logs ----------------------------------------------------------------
 
@@ -140,6 +174,7 @@ class SQLiteStore:
             body = _dumps(task)
             db.execute("INSERT INTO events (task_id, seq, frame) VALUES (?, 1, ?)", (task["id"], body))
             db.execute("INSERT INTO snapshots (task_id, seq, task) VALUES (?, 1, ?)", (task["id"], body))
+        await self._durable()
         return 1
 
     async def append(
@@ -200,6 +235,7 @@ class SQLiteStore:
                 self._add_memory(db, memory)
             if release is not None:
                 self._release(db, task_id, release)
+        await self._durable()
         return seq
 
     def _queue_notifications(self, db: sqlite3.Connection, task_id: str) -> None:
@@ -243,6 +279,7 @@ class SQLiteStore:
         return None if snap is None else snap[0]
 
     async def snapshot(self, task_id: str) -> tuple[dict[str, Any], int] | None:
+        await self._durable()
         db = self._db
         db.execute("BEGIN")  # one read transaction: the snapshot and its tail agree
         try:
@@ -253,6 +290,7 @@ class SQLiteStore:
             db.execute("COMMIT")
 
     async def read_log(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:
+        await self._durable()
         rows = self._db.execute(
             "SELECT seq, frame FROM events WHERE task_id = ? AND seq > ? ORDER BY seq",
             (task_id, after),
@@ -300,12 +338,14 @@ class SQLiteStore:
     )
 
     async def get_ticket(self, ticket_id: str) -> Ticket | None:
+        await self._durable()
         row = self._db.execute(
             f"SELECT {self._TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
         ).fetchone()
         return None if row is None else self._ticket(row)
 
     async def list_tickets(self, task_id: str) -> list[Ticket]:
+        await self._durable()
         rows = self._db.execute(
             f"SELECT {self._TICKET_COLUMNS} FROM tickets WHERE task_id = ? "
             "ORDER BY created_at, rowid",
@@ -314,6 +354,7 @@ class SQLiteStore:
         return [self._ticket(r) for r in rows]
 
     async def due_tickets(self, now: float) -> list[Ticket]:
+        await self._durable()
         rows = self._db.execute(
             f"SELECT {self._TICKET_COLUMNS} FROM tickets "
             "WHERE state = 'pending' AND deadline IS NOT NULL AND deadline <= ?",
@@ -324,6 +365,7 @@ class SQLiteStore:
     # -- memory, running turns, retention ----------------------------------------------------
 
     async def get_memory(self, context_id: str) -> list[dict[str, Any]]:
+        await self._durable()
         rows = self._db.execute(
             "SELECT message FROM memory WHERE context_id = ? ORDER BY id", (context_id,)
         ).fetchall()
@@ -334,6 +376,7 @@ class SQLiteStore:
     ) -> None:
         with self._write() as db:
             self._add_memory(db, MemoryAdd(context_id, messages, limit))
+        await self._durable()
 
     @staticmethod
     def _add_memory(db: sqlite3.Connection, memory: MemoryAdd) -> None:
@@ -349,11 +392,14 @@ class SQLiteStore:
 
     async def claim_turn(self, task_id: str, owner: str) -> bool:
         with self._write() as db:
-            return self._claim(db, task_id, owner)
+            claimed = self._claim(db, task_id, owner)
+        await self._durable()
+        return claimed
 
     async def release_turn(self, task_id: str, owner: str) -> None:
         with self._write() as db:
             self._release(db, task_id, owner)
+        await self._durable()
 
     @staticmethod
     def _claim(db: sqlite3.Connection, task_id: str, owner: str) -> bool:
@@ -371,12 +417,14 @@ class SQLiteStore:
         )
 
     async def running(self) -> list[tuple[str, str]]:
+        await self._durable()
         rows = self._db.execute(
             "SELECT id, running_owner FROM tasks WHERE running_owner IS NOT NULL"
         ).fetchall()
         return [(r[0], r[1]) for r in rows]
 
     async def open_tasks(self) -> list[str]:
+        await self._durable()
         rows = self._db.execute("SELECT id FROM tasks WHERE ended_at IS NULL").fetchall()
         return [r[0] for r in rows]
 
@@ -389,8 +437,10 @@ class SQLiteStore:
                 "ON CONFLICT (task_id, id) DO UPDATE SET config = excluded.config",
                 (task_id, config["id"], _dumps(config), time.time()),
             )
+        await self._durable()
 
     async def push_configs(self, task_id: str) -> list[dict[str, Any]]:
+        await self._durable()
         rows = self._db.execute(
             "SELECT config FROM push_configs WHERE task_id = ? ORDER BY created_at, rowid",
             (task_id,),
@@ -405,9 +455,11 @@ class SQLiteStore:
             db.execute(
                 "DELETE FROM push_outbox WHERE task_id = ? AND config_id = ?", (task_id, config_id)
             )
+        await self._durable()
         return bool(gone)
 
     async def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
+        await self._durable()
         rows = self._db.execute(
             "SELECT o.id, o.task_id, o.config_id, o.body, o.attempts FROM push_outbox o "
             "JOIN (SELECT MIN(id) AS id FROM push_outbox GROUP BY task_id, config_id) f "
@@ -422,11 +474,13 @@ class SQLiteStore:
                 "UPDATE push_outbox SET due_at = ? WHERE id = ? AND due_at <= ?",
                 (until, delivery.id, time.time()),
             ).rowcount
+        await self._durable()
         return bool(claimed)
 
     async def delivery_done(self, delivery_id: int) -> None:
         with self._write() as db:
             db.execute("DELETE FROM push_outbox WHERE id = ?", (delivery_id,))
+        await self._durable()
 
     async def delivery_retry(self, delivery_id: int, attempts: int, at: float) -> None:
         with self._write() as db:
@@ -434,6 +488,7 @@ class SQLiteStore:
                 "UPDATE push_outbox SET attempts = ?, due_at = ? WHERE id = ?",
                 (attempts, at, delivery_id),
             )
+        await self._durable()
 
     async def purge(self, ended_before: float) -> int:
         with self._write() as db:
@@ -455,7 +510,10 @@ class SQLiteStore:
             for context_id in contexts:  # a conversation goes with its last task
                 if not db.execute("SELECT 1 FROM tasks WHERE context_id = ?", (context_id,)).fetchone():
                     db.execute("DELETE FROM memory WHERE context_id = ?", (context_id,))
+        await self._durable()
         return len(ids)
 
     async def close(self) -> None:
+        if self._batch is not None:
+            self._commit()
         self._db.close()
