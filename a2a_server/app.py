@@ -4,27 +4,30 @@ POST /             JSON-RPC (also at the path of `--public-url`, when it has one
 GET  /.well-known/agent-card.json  and the legacy /.well-known/agent.json
 GET  /health
 
-The only module that imports Starlette. Bodies over `max_body_bytes` get HTTP 413 without
-being read whole; everything else is answered with HTTP 200 and a JSON-RPC body or SSE.
+The only module that imports Starlette. The JSON-RPC endpoint is served as a plain ASGI app
+in front of Starlette's routing (it is the hot path); bodies over `max_body_bytes` get HTTP
+413 without being read whole; everything else is answered with HTTP 200 and a JSON-RPC body
+or SSE.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from a2a_server.errors import A2AError, UnsupportedOperation
 from a2a_server.handler import CallContext, RequestHandler
 from a2a_server.janitor import Janitor
-from a2a_server.jsoncodec import dumps_bytes
+from a2a_server.jsoncodec import dumps_bytes, loads
 from a2a_server.jsonrpc import Dispatcher, error_response
 from a2a_server.methods import METHODS
 from a2a_server.push import PushSender
@@ -81,39 +84,39 @@ def create_app(
     )
     card_body = dumps_bytes(card)
 
-    async def rpc(request: Request) -> Response:
+    async def rpc(scope: Scope, receive: Receive, send: Send) -> None:
+        """POST to the JSON-RPC endpoint, as a plain ASGI app (the hot path: no routing or
+        middleware layers)."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
-            body = await _read_body(request, settings.max_body_bytes)
+            body = await _read_body(headers, receive, settings.max_body_bytes)
         except _TooLarge:
-            return JSONResponse(
-                {"error": f"request body larger than {settings.max_body_bytes} bytes"},
-                status_code=413,
-            )
-        version_error = _version_error(request.headers.get("a2a-version"))
+            error = {"error": f"request body larger than {settings.max_body_bytes} bytes"}
+            await _send(send, 413, dumps_bytes(error))
+            return
+        version_error = _version_error(headers.get("a2a-version"))
         if version_error is not None:
-            return _json(error_response(version_error, _peek_id(body)))
-        requested = _extensions(request)
-        ctx = CallContext(
-            extensions=requested, last_event_id=request.headers.get("last-event-id")
-        )
+            await _send(send, 200, dumps_bytes(error_response(version_error, _peek_id(body))))
+            return
+        requested = _extensions(headers)
+        ctx = CallContext(extensions=requested, last_event_id=headers.get("last-event-id"))
         reply = await dispatcher.dispatch(body, ctx)
-        headers = {}
+        extra = {}
         if requested & EXTENSIONS:  # echo what we activated (extensions guide)
-            headers["X-A2A-Extensions"] = ", ".join(sorted(requested & EXTENSIONS))
+            extra["X-A2A-Extensions"] = ", ".join(sorted(requested & EXTENSIONS))
         if reply.stream is not None:
-            return StreamingResponse(
+            response = StreamingResponse(
                 event_stream(reply.stream, reply.id),
                 media_type="text/event-stream",
-                headers={**_SSE_HEADERS, **headers},
+                headers={**_SSE_HEADERS, **extra},
             )
-        if reply.streaming and _wants_sse(request.headers.get("accept")):
+            await response(scope, receive, send)
+        elif reply.streaming and _wants_sse(headers.get("accept")):
             assert reply.body is not None
-            return Response(
-                encode_error(reply.body),
-                media_type="text/event-stream",
-                headers={**_SSE_HEADERS, **headers},
-            )
-        return _json(reply.body, headers)
+            sse = {**_SSE_HEADERS, **extra}
+            await _send(send, 200, encode_error(reply.body), "text/event-stream", sse)
+        else:
+            await _send(send, 200, dumps_bytes(reply.body), "application/json", extra)
 
     async def agent_card(request: Request) -> Response:
         return Response(card_body, media_type="application/json")
@@ -140,31 +143,68 @@ def create_app(
     public_path = urlsplit(settings.public_url or "").path
     if public_path and public_path != "/":
         rpc_paths.add(public_path)
-    routes = [Route(path, rpc, methods=["POST"]) for path in sorted(rpc_paths)]
-    routes += [Route(path, agent_card, methods=["GET"]) for path in CARD_PATHS]
+    routes = [Route(path, agent_card, methods=["GET"]) for path in CARD_PATHS]
     routes.append(Route("/health", health, methods=["GET"]))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = _A2AApp(rpc, frozenset(rpc_paths), routes=routes, lifespan=lifespan)
     app.state.handler = handler
     app.state.card = card
     return app
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+class _A2AApp(Starlette):
+    """Starlette for the card, health and lifespan; requests to the JSON-RPC paths go
+    straight to `rpc` (405 for methods other than POST, as a route would answer)."""
+
+    def __init__(self, rpc: ASGIApp, rpc_paths: frozenset[str], **kw: Any) -> None:
+        super().__init__(**kw)
+        self._rpc = rpc
+        self._rpc_paths = rpc_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in self._rpc_paths:
+            if scope["method"] == "POST":
+                await self._rpc(scope, receive, send)
+            else:
+                await _send(send, 405, b"Method Not Allowed", "text/plain", {"Allow": "POST"})
+            return
+        await super().__call__(scope, receive, send)
+
+
+async def _read_body(headers: dict[str, str], receive: Receive, limit: int) -> bytes:
+    """The request body, refused (without reading it whole) once it is over `limit`."""
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _TooLarge
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise _TooLarge
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _json(body: object, headers: dict[str, str] | None = None) -> Response:
-    return Response(dumps_bytes(body), media_type="application/json", headers=headers)
+async def _send(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+) -> None:
+    raw = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _wants_sse(accept: str | None) -> bool:
@@ -181,8 +221,8 @@ def _wants_sse(accept: str | None) -> bool:
     return "text/event-stream" in types and not types & {"application/json", "application/*", "*/*"}
 
 
-def _extensions(request: Request) -> frozenset[str]:
-    raw = request.headers.get("x-a2a-extensions") or request.headers.get("a2a-extensions") or ""
+def _extensions(headers: dict[str, str]) -> frozenset[str]:
+    raw = headers.get("x-a2a-extensions") or headers.get("a2a-extensions") or ""
     return frozenset(uri.strip() for uri in raw.split(",") if uri.strip())
 
 
@@ -197,7 +237,7 @@ def _version_error(version: str | None) -> A2AError | None:
 
 def _peek_id(body: bytes) -> str | int | None:
     try:
-        request = json.loads(body)
+        request = loads(body)
     except (ValueError, RecursionError):
         return None
     request_id = request.get("id") if isinstance(request, dict) else None

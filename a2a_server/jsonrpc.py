@@ -9,13 +9,14 @@ text: an `A2AError` gives its code and safe message, anything else a fixed -3260
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jsonrpcserver import Error, Result, Success, async_dispatch_to_response
+from jsonrpcserver import Error, Result, Success
+from jsonrpcserver.async_dispatcher import dispatch_request
+from jsonrpcserver.dispatcher import create_request
 from oslash.either import Left  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
@@ -28,6 +29,7 @@ from a2a_server.errors import (
     ParseError,
 )
 from a2a_server.handler import CallContext, PrimedStream, RequestHandler, lenient_message
+from a2a_server.jsoncodec import loads
 from a2a_server.methods import MethodSpec
 
 __all__ = ["Dispatcher", "Reply", "error_response"]
@@ -68,13 +70,13 @@ class Dispatcher:
         except _EnvelopeError as exc:
             return Reply(exc.request_id, error_response(exc.error, exc.request_id))
         request_id = request.get("id")
-        response: Any = await async_dispatch_to_response(
-            request,  # type: ignore[arg-type]  # already parsed: the deserializer passes it on
-            self._methods,
-            context=ctx,
-            deserializer=_as_is,
-            validator=_as_is,
-        )
+        try:
+            # the envelope is checked and parsed already: straight to jsonrpcserver's dispatch
+            # of one request (method lookup, argument binding, the call, the error mapping)
+            _, response = await dispatch_request(self._methods, ctx, create_request(request))
+        except Exception:
+            log.exception("dispatch failed")
+            return Reply(request_id, error_response(InternalError(), request_id))
         if isinstance(response, Left):
             return Reply(
                 request_id,
@@ -122,10 +124,6 @@ def _error(exc: A2AError) -> Result:
     return Error(exc.code, exc.message)
 
 
-def _as_is(value: Any) -> Any:
-    return value
-
-
 class _EnvelopeError(Exception):
     def __init__(self, error: A2AError, request_id: RequestId = None) -> None:
         self.error = error
@@ -135,7 +133,7 @@ class _EnvelopeError(Exception):
 def _envelope(body: bytes) -> dict[str, Any]:
     """Parse and check a request envelope (JSON-RPC 2.0 §4, A2A §6.11)."""
     try:
-        request = json.loads(body)
+        request = loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise _EnvelopeError(ParseError()) from None
     if isinstance(request, list):

@@ -5,13 +5,12 @@ Nothing survives the process; otherwise it behaves as the SQLite store does.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from a2a_server.jsoncodec import dumps_bytes
+from a2a_server.jsoncodec import copy, dumps_bytes
 from a2a_server.mapping import fold
 from a2a_server.protocol.objects import TERMINAL_STATES, Frame, is_final_state
 from a2a_server.store.base import Delivery, MemoryAdd, TaskEnded, TicketRaced, TurnClaimed
@@ -98,7 +97,7 @@ class MemoryStore:
 
     def _fold(self, task_id: str) -> dict[str, Any]:
         task, seq = self._snapshots[task_id]
-        return fold(copy.deepcopy(task), self._logs[task_id][seq:])
+        return fold(copy(task), self._logs[task_id][seq:])
 
     async def get_task(self, task_id: str) -> dict[str, Any] | None:
         return self._fold(task_id) if task_id in self._logs else None
@@ -126,13 +125,13 @@ class MemoryStore:
         ]
 
     async def get_memory(self, context_id: str) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._memory.get(context_id, []))
+        return copy(self._memory.get(context_id, []))
 
     async def add_memory(
         self, context_id: str, messages: Sequence[dict[str, Any]], limit: int
     ) -> None:
         memory = self._memory.setdefault(context_id, [])
-        memory.extend(copy.deepcopy(list(messages)))
+        memory.extend(copy(list(messages)))
         del memory[: max(0, len(memory) - limit)]
 
     async def claim_turn(self, task_id: str, owner: str) -> bool:
@@ -151,10 +150,10 @@ class MemoryStore:
         return [t for t in self._logs if t not in self._ended]
 
     async def put_push_config(self, task_id: str, config: dict[str, Any]) -> None:
-        self._push.setdefault(task_id, {})[config["id"]] = copy.deepcopy(config)
+        self._push.setdefault(task_id, {})[config["id"]] = copy(config)
 
     async def push_configs(self, task_id: str) -> list[dict[str, Any]]:
-        return copy.deepcopy(list(self._push.get(task_id, {}).values()))
+        return copy(list(self._push.get(task_id, {}).values()))
 
     async def delete_push_config(self, task_id: str, config_id: str) -> bool:
         if self._push.get(task_id, {}).pop(config_id, None) is None:

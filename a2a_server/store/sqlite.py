@@ -25,14 +25,13 @@ commit survives the process being killed; only a power loss may take the last on
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from a2a_server.jsoncodec import dumps_bytes
+from a2a_server.jsoncodec import dumps_bytes, loads
 from a2a_server.mapping import fold
 from a2a_server.protocol.objects import TERMINAL_STATES, Frame, is_final_state
 from a2a_server.store.base import Delivery, MemoryAdd, TaskEnded, TicketRaced, TurnClaimed
@@ -271,7 +270,7 @@ class SQLiteStore:
             query += " AND seq <= ?"
             params += (upto,)
         rows = db.execute(query + " ORDER BY seq", params).fetchall()
-        task = fold(json.loads(body), (json.loads(frame) for _, frame in rows))
+        task = fold(loads(body), (loads(frame) for _, frame in rows))
         return task, rows[-1][0] if rows else seq
 
     async def get_task(self, task_id: str) -> dict[str, Any] | None:
@@ -295,7 +294,7 @@ class SQLiteStore:
             "SELECT seq, frame FROM events WHERE task_id = ? AND seq > ? ORDER BY seq",
             (task_id, after),
         ).fetchall()
-        return [(seq, json.loads(frame)) for seq, frame in rows]
+        return [(seq, loads(frame)) for seq, frame in rows]
 
     # -- tickets -------------------------------------------------------------------------------
 
@@ -328,7 +327,7 @@ class SQLiteStore:
         return Ticket(
             id=row[0], task_id=row[1], context_id=row[2], tool_name=row[3], tool_call_id=row[4],
             state=row[5], resume_hint=row[6], created_at=row[7], deadline=row[8],
-            output=None if row[9] is None else json.loads(row[9]), error=row[10],
+            output=None if row[9] is None else loads(row[9]), error=row[10],
             delivered=bool(row[11]),
         )
 
@@ -369,7 +368,7 @@ class SQLiteStore:
         rows = self._db.execute(
             "SELECT message FROM memory WHERE context_id = ? ORDER BY id", (context_id,)
         ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [loads(r[0]) for r in rows]
 
     async def add_memory(
         self, context_id: str, messages: Sequence[dict[str, Any]], limit: int
@@ -445,7 +444,7 @@ class SQLiteStore:
             "SELECT config FROM push_configs WHERE task_id = ? ORDER BY created_at, rowid",
             (task_id,),
         ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [loads(r[0]) for r in rows]
 
     async def delete_push_config(self, task_id: str, config_id: str) -> bool:
         with self._write() as db:
