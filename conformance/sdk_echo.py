@@ -195,12 +195,19 @@ def build_agent_card(url: str, *, push: bool = False) -> AgentCard:
     )
 
 
-def build_app(url: str, *, push: bool = False, slow_seconds: float = 30.0) -> Starlette:
+def build_app(
+    url: str,
+    *,
+    push: bool = False,
+    slow_seconds: float = 30.0,
+    executor: AgentExecutor | None = None,
+) -> Starlette:
     """Returns the ASGI app. ``url`` is the public JSON-RPC URL.
 
     The card advertises ``url``. JSON-RPC is served at its path (``/`` if it
     has none). The card is at ``/.well-known/agent-card.json``.
 
+    ``executor`` replaces the echo agent (the benchmarks give their own).
     ``push=True`` turns on the SDK's in-memory push config store and its
     ``BasePushNotificationSender``, and sets ``capabilities.pushNotifications``.
     Push is off by default because the SDK posts 1.0-shaped bodies
@@ -220,7 +227,7 @@ def build_app(url: str, *, push: bool = False, slow_seconds: float = 30.0) -> St
         push_sender = BasePushNotificationSender(http_client, push_store)
 
     handler = DefaultRequestHandler(
-        agent_executor=EchoAgentExecutor(slow_seconds=slow_seconds),
+        agent_executor=executor or EchoAgentExecutor(slow_seconds=slow_seconds),
         task_store=InMemoryTaskStore(),
         agent_card=card,
         push_config_store=push_store,
