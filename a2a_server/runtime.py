@@ -172,25 +172,28 @@ class TaskRuntime:
             log.debug("task %s ended; dropped %d frame(s)", self.task_id, len(frames))
             return
         notify = worth_notifying(frames, self.state)
-        try:
+        try:  # the write joins the store's open batch; subscribers see it once it commits
             last = await self._store.append(
                 self.task_id, frames, tickets, notify=notify, claim=claim, release=release,
-                memory=memory,
+                memory=memory, wait=False,
             )
         except TaskEnded as ended:  # ended elsewhere: this runtime was loaded from a stale read
             log.warning("task %s had already ended; dropped %d frame(s)", self.task_id, len(frames))
             self.state = ended.state
             self._on_end(self)
             return
-        seq = last - len(frames)
+        first = last - len(frames) + 1
         for frame in frames:
-            seq += 1
             kind = frame["kind"]
             if kind == "status-update" or kind == "task":
                 self.state = frame["status"]["state"]
-            for sub in self._subscribers:
-                sub.push(seq, frame)
         self.last_seq = last
+        if frames:
+            committed = self._store.committed()
+            if committed.done():
+                self._publish(first, frames, committed)
+            else:  # a stream's frames share commits instead of waiting for one each
+                committed.add_done_callback(lambda done: self._publish(first, frames, done))
         if notify:
             self._on_notify()
         if self.terminal:
@@ -200,6 +203,15 @@ class TaskRuntime:
             if forget is not None:
                 forget(self.task_id)
             self._on_end(self)
+
+    def _publish(self, first: int, frames: list[Frame], committed: asyncio.Future[Any]) -> None:
+        """Hand durable frames to the live subscribers (never before they are durable)."""
+        if committed.result() is not None:
+            log.error("task %s: %d frame(s) were lost with their commit", self.task_id, len(frames))
+            return
+        for seq, frame in enumerate(frames, start=first):
+            for sub in self._subscribers:
+                sub.push(seq, frame)
 
     # -- turns -----------------------------------------------------------------------------------
 

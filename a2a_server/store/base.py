@@ -15,6 +15,7 @@ parked on tickets. Settling a ticket is compare-and-set: only a pending ticket s
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -82,17 +83,26 @@ class TaskStore(Protocol):
         claim: str | None = None,
         release: str | None = None,
         memory: MemoryAdd | None = None,
+        wait: bool = True,
     ) -> int:
         """Append frames to a task's log and save tickets, all in one transaction.
 
-        With `notify`, a delivery of the Task as it is after these frames is queued for each of
-        the task's push configs, in the same transaction; `claim` and `release` claim the
-        task's turn for an owner and give it up (as `claim_turn`/`release_turn`; TurnClaimed
-        if another owner has it), `memory` adds to a context's memory: a turn's first and
-        last writes carry these, so a turn costs two transactions. Returns the sequence number of the
-        last frame (of the log, if `frames` is empty). Raises TaskEnded, writing nothing, if
-        there are frames and the task has ended.
+        Returns the sequence number of the last frame (of the log, if `frames` is empty).
+        - `notify`: queue a delivery of the Task as it is after these frames for each of the
+          task's push configs, in the same transaction.
+        - `claim` / `release`: claim the task's turn for an owner, give it up (as
+          `claim_turn` / `release_turn`); `memory`: add to a context's memory. A turn's first
+          and last writes carry these, so a turn costs two transactions.
+        - `wait=False`: return before the write is durable; `committed()` tells when it is.
+        Raises, writing nothing: TaskEnded if there are frames and the task has ended,
+        TicketRaced if a settled ticket was no longer pending, TurnClaimed if another owner
+        has the turn.
         """
+        ...
+
+    def committed(self) -> asyncio.Future[Any]:
+        """A future done once everything written so far is durable (its result: None, or
+        the exception that lost the writes)."""
         ...
 
     async def get_task(self, task_id: str) -> dict[str, Any] | None:

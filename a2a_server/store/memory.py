@@ -5,6 +5,7 @@ Nothing survives the process; otherwise it behaves as the SQLite store does.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Sequence
@@ -55,6 +56,7 @@ class MemoryStore:
         claim: str | None = None,
         release: str | None = None,
         memory: MemoryAdd | None = None,
+        wait: bool = True,
     ) -> int:
         state, context_id = self._states[task_id]
         if frames and state in TERMINAL_STATES:
@@ -94,6 +96,11 @@ class MemoryStore:
                 self._outbox[delivery.id] = (delivery, 0.0)
                 self._next_delivery += 1
         return len(log)
+
+    def committed(self) -> asyncio.Future[BaseException | None]:
+        done: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)  # nothing here outlives the process anyway
+        return done
 
     def _fold(self, task_id: str) -> dict[str, Any]:
         task, seq = self._snapshots[task_id]

@@ -186,6 +186,7 @@ class SQLiteStore:
         claim: str | None = None,
         release: str | None = None,
         memory: MemoryAdd | None = None,
+        wait: bool = True,
     ) -> int:
         with self._write() as db:
             if claim is not None and not self._claim(db, task_id, claim):
@@ -234,8 +235,16 @@ class SQLiteStore:
                 self._add_memory(db, memory)
             if release is not None:
                 self._release(db, task_id, release)
-        await self._durable()
+        if wait:
+            await self._durable()
         return seq
+
+    def committed(self) -> asyncio.Future[BaseException | None]:
+        if self._batch is not None:
+            return self._batch
+        done: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
 
     def _queue_notifications(self, db: sqlite3.Connection, task_id: str) -> None:
         configs = [r[0] for r in db.execute("SELECT id FROM push_configs WHERE task_id = ?", (task_id,))]
