@@ -63,6 +63,9 @@ class Janitor:
                 continue
             if runtime is not None:
                 await runtime.settle_ticket(ticket.id, "expired", error=EXPIRED)
+        checkpoint = getattr(self._store, "checkpoint", None)  # stores with a WAL have one
+        if checkpoint is not None:
+            await checkpoint()
         purged = await self._store.purge(now - self._settings.retention_seconds)
         if purged:
             log.info("purged %d ended task(s)", purged)

@@ -192,7 +192,11 @@ class MemoryStore:
             self._outbox[delivery_id] = (dataclasses.replace(entry[0], attempts=attempts), at)
 
     async def purge(self, ended_before: float) -> int:
-        gone = [t for t, ended in self._ended.items() if ended < ended_before]
+        gone = []
+        for task_id, ended in self._ended.items():  # in the order tasks ended: stop early
+            if ended >= ended_before:
+                break
+            gone.append(task_id)
         for task_id in gone:
             context_id = self._states.pop(task_id)[1]
             del self._logs[task_id], self._snapshots[task_id], self._ended[task_id]

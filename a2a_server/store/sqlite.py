@@ -17,8 +17,9 @@ when the state changes); nothing whose size grows with the task is rewritten on 
 path. A Task is
 read as its snapshot plus the fold of the events after it (at most one turn's worth).
 
-Calls run on the event loop thread: with WAL and `synchronous=NORMAL` a commit is a few
-tens of microseconds and needs no fsync, which is cheaper than a thread hop per call. A
+Calls run on the event loop thread: with WAL and `synchronous=NORMAL` a commit needs no
+fsync, which is cheaper than a thread hop per call; checkpoints, which do fsync, run in a
+worker thread (`checkpoint`). A
 commit survives the process being killed; only a power loss may take the last ones.
 """
 
@@ -114,6 +115,10 @@ class SQLiteStore:
         self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
+        # checkpoints (the one step that fsyncs) run off the event loop: see `checkpoint`
+        self._db.execute("PRAGMA wal_autocheckpoint = 0")
+        self._checkpointer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._checkpointer.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         self._db.execute("BEGIN IMMEDIATE")
         for statement in _SCHEMA.split(";"):
             if statement.strip():
@@ -521,7 +526,13 @@ class SQLiteStore:
         await self._durable()
         return len(ids)
 
+    async def checkpoint(self) -> None:
+        """Copy the WAL back into the database file, in a worker thread (SQLite releases the
+        GIL), so the fsync it needs never stalls the event loop; the janitor calls it."""
+        await asyncio.to_thread(self._checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+
     async def close(self) -> None:
+        self._checkpointer.close()
         if self._batch is not None:
             self._commit()
         self._db.close()

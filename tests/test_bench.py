@@ -1,0 +1,36 @@
+"""The benchmarks run once at tiny size so they cannot rot; no timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.frames import request, send_result, stream_frames
+from tests.schema import validate_result
+
+
+def test_bench_frames_are_valid() -> None:
+    validate_result(send_result())
+    for frame in stream_frames(3):
+        validate_result(frame)
+    assert json.loads(request("message/stream", "stream 3"))["method"] == "message/stream"
+
+
+def test_bench_quick_run(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--loadgen", "python", "--json", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(out.read_text())["figures"]
+    for key in ("W1 send c=1", "W2 stream c=1", "W2 first frame ms", "W3 many streams",
+                "W5 non-blocking send under W2 c=16"):
+        assert key in figures
+    for server in ("ours", "sdk", "floor"):
+        assert figures["W1 send c=1"][server]["rate"] > 0
+        assert figures["W1 send c=1"][server]["errors"] == 0
+        assert figures["W3 many streams"][server]["errors"] == 0
+    assert "ours/sdk" in done.stdout and "ours/floor" in done.stdout
