@@ -91,7 +91,6 @@ async def test_slow_webhooks_do_not_starve_other_deliveries() -> None:
             for i in range(64):
                 await send(client, "hi", pushNotificationConfig={"url": f"{live.url}/slow/{i}"})
             await aio.sleep(6.5)  # the slow POSTs outlive their lease
-            pass
             await send(client, "hi", pushNotificationConfig={"url": f"{live.url}/fast"})
             await aio.sleep(4)
     finally:
