@@ -20,7 +20,7 @@ from a2a_server.protocol.objects import Frame
 from a2a_server.runner.events import StepStarted, ToolCompleted, ToolStarted
 from a2a_server.tickets import Ticket
 
-__all__ = ["META_KEY", "TurnMapper", "apply", "fold", "merged_parts", "pending_tickets", "task_usage",
+__all__ = ["META_KEY", "TurnMapper", "apply", "fold", "merged_parts", "task_usage",
            "worth_notifying"]
 
 META_KEY = "a2aServer"
@@ -342,11 +342,6 @@ def _add_usage(task: dict[str, Any], usage: dict[str, int]) -> None:
 def task_usage(task: dict[str, Any]) -> dict[str, int]:
     """The tokens a Task's turns have used, as recorded in its metadata."""
     return dict((task.get("metadata") or {}).get(META_KEY, {}).get("usage", {}))
-
-
-def pending_tickets(task: dict[str, Any]) -> list[dict[str, Any]]:
-    """The pending tickets a Task lists in its metadata."""
-    return list((task.get("metadata") or {}).get(META_KEY, {}).get("pendingTickets", []))
 
 
 def _merge_artifact(artifacts: list[dict[str, Any]], frame: Frame) -> None:
