@@ -230,11 +230,7 @@ class Probe:
 
     async def shared(self, name: str) -> Any:
         """A task that checks only read, made once: "completed"."""
-        lock = self._locks.setdefault(name, asyncio.Lock())
-        async with lock:
-            if name not in self._memo:
-                self._memo[name] = await self._make(name)
-        value = self._memo[name]
+        value = await self.memo(name, lambda: self._make(name))
         if isinstance(value, Skip):
             raise value
         return value

@@ -22,7 +22,7 @@ from a2a_server.runner.conformance import ConformanceRunner
 from conformance import Outcome, run_suite
 from conformance.checks import ALL_CHECKS
 from conformance.cli import main as conformance_main
-from conformance.report import as_json, as_table
+from conformance.report import as_table
 from tests.conftest import LiveServer, fast_demo, free_port
 from tests.faults import Fault, FaultHolder, Faulty
 
@@ -308,4 +308,3 @@ def test_cli_table_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFix
         assert "FAIL" in capsys.readouterr().out
     finally:
         server.stop()
-    assert as_json  # re-exported for library users
