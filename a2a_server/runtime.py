@@ -27,6 +27,7 @@ from a2a_server.jsoncodec import dumps
 from a2a_server.mapping import TurnMapper, task_usage, worth_notifying
 from a2a_server.protocol import objects
 from a2a_server.protocol.objects import Frame
+from a2a_server.protocol.v0_3 import message_from_json
 from a2a_server.runner.base import Runner, Turn
 from a2a_server.runner.events import (
     BackgroundWork,
@@ -305,7 +306,9 @@ class TaskRuntime:
                     return
             history = await self._store.get_memory(self.context_id)
             turn = Turn(
-                self.task_id, self.context_id, request.message, tuple(history),
+                self.task_id, self.context_id,
+                None if request.message is None else message_from_json(request.message),
+                tuple(message_from_json(m) for m in history),
                 tuple(t.settlement() for t in delivered), new_task=request.new_task,
                 usage=await self._usage() if not request.new_task else {},
             )

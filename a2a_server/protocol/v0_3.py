@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from a2a_server import model
+
 __all__ = [
     "DataPart",
     "DeleteTaskPushNotificationConfigParams",
@@ -46,6 +48,9 @@ class TextPart(_Wire):
     text: str
     metadata: dict[str, Any] | None = None
 
+    def to_model(self) -> model.Part:
+        return model.TextPart(self.text, self.metadata)
+
 
 class FileContent(_Wire):
     name: str | None = None
@@ -65,11 +70,18 @@ class FilePart(_Wire):
     file: FileContent
     metadata: dict[str, Any] | None = None
 
+    def to_model(self) -> model.Part:
+        f = self.file
+        return model.FilePart(f.bytes, f.uri, f.name, f.mime_type, self.metadata)
+
 
 class DataPart(_Wire):
     kind: Literal["data"]
     data: dict[str, Any]
     metadata: dict[str, Any] | None = None
+
+    def to_model(self) -> model.Part:
+        return model.DataPart(self.data, self.metadata)
 
 
 Part = Annotated[TextPart | FilePart | DataPart, Field(discriminator="kind")]
@@ -85,6 +97,18 @@ class Message(_Wire):
     reference_task_ids: list[str] | None = Field(None, alias="referenceTaskIds")
     extensions: list[str] | None = None
     metadata: dict[str, Any] | None = None
+
+    def to_model(self) -> model.Message:
+        return model.Message(
+            model.Role(self.role),
+            tuple(p.to_model() for p in self.parts),
+            self.message_id,
+            self.task_id,
+            self.context_id,
+            tuple(self.reference_task_ids or ()),
+            tuple(self.extensions or ()),
+            self.metadata,
+        )
 
 
 class PushNotificationAuthenticationInfo(_Wire):
@@ -140,3 +164,8 @@ class DeleteTaskPushNotificationConfigParams(_Wire):
     id: str
     push_notification_config_id: str = Field(alias="pushNotificationConfigId")
     metadata: dict[str, Any] | None = None
+
+
+def message_from_json(obj: dict[str, Any]) -> model.Message:
+    """A 0.3 message (as stored or received) as the neutral model."""
+    return Message.model_validate(obj).to_model()

@@ -1,9 +1,11 @@
 """The `Runner` protocol: how the server drives an agent (design §3).
 
 The server calls `run(turn)` once per turn and consumes the runner events it yields. A turn is
-either a user message (`turn.message`) or a resume turn (`turn.settled`: the results of the
-deferred tool tickets the task was parked on). `turn.history` is the conversation memory of the
-turn's context: the earlier user and agent messages, oldest first.
+either a user message (`turn.message`, with `turn.text` and `turn.parts`) or a resume turn
+(`turn.settled`: the results of the deferred tool tickets the task was parked on).
+`turn.history` is the conversation memory of the turn's context: the earlier user and agent
+messages, oldest first. Everything a turn holds is the version-neutral model (`model.py`):
+a runner never sees the wire of either protocol version.
 
 A runner may also have an `async aclose()`, which the app calls when it stops, and a
 `forget(task_id)`, called when a task ends, to drop what it kept for that task.
@@ -15,6 +17,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from a2a_server.model import Message, Part
 from a2a_server.runner.events import RunnerEvent
 
 __all__ = ["Runner", "Settlement", "Skill", "Turn"]
@@ -49,11 +52,12 @@ class Turn:
 
     task_id: str
     context_id: str
-    message: dict[str, Any] | None = None
-    history: tuple[dict[str, Any], ...] = ()
+    message: Message | None = None
+    history: tuple[Message, ...] = ()
     settled: tuple[Settlement, ...] = ()
     new_task: bool = True  # False when the message continues an existing task
     usage: Mapping[str, int] = field(default_factory=dict)  # the task's tokens so far
+    cut: bool = False  # the task's previous turn was cut short (its process died)
 
     @property
     def is_resume(self) -> bool:
@@ -61,10 +65,13 @@ class Turn:
 
     @property
     def text(self) -> str:
-        """The text parts of the user's message, joined with newlines."""
-        if self.message is None:
-            return ""
-        return "\n".join(p["text"] for p in self.message["parts"] if p.get("kind") == "text")
+        """The text parts of the user's message, joined with newlines ("" in a resume turn)."""
+        return "" if self.message is None else self.message.text
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        """Every part of the user's message: text, files and data (none in a resume turn)."""
+        return () if self.message is None else self.message.parts
 
 
 @runtime_checkable

@@ -53,7 +53,7 @@ class ConformanceRunner:
         self.streaming_timeout = streaming_timeout
 
     async def run(self, turn: Turn) -> AsyncIterator[RunnerEvent]:
-        message_id = (turn.message or {}).get("messageId", "")
+        message_id = turn.message.message_id if turn.message is not None else ""
         text = turn.text.strip()
         if message_id.startswith(RESUBSCRIBE_TRIGGER):
             async for event in self._long_stream():

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+from a2a_server.model import Message, Role
 from a2a_server.runner.base import Skill, Turn
 from a2a_server.runner.events import (
     Completed,
@@ -195,18 +196,16 @@ def tokens(text: str) -> list[str]:
     return re.findall(r"\s*\S+|\s+", text)
 
 
-def _last_agent_said(history: tuple[dict[str, Any], ...]) -> str | None:
+def _last_agent_said(history: tuple[Message, ...]) -> str | None:
     for message in reversed(history):
-        if message.get("role") == "agent":
-            return "".join(p.get("text", "") for p in message["parts"])
+        if message.role is Role.AGENT:
+            return message.text
     return None
 
 
-def _memory_answer(text: str, history: tuple[dict[str, Any], ...]) -> str | None:
+def _memory_answer(text: str, history: tuple[Message, ...]) -> str | None:
     low = text.lower()
-    said = [
-        "".join(p.get("text", "") for p in m["parts"]) for m in history if m.get("role") == "user"
-    ]
+    said = [m.text for m in history if m.role is Role.USER]
     if low.startswith("my name is "):
         return f"Nice to meet you, {text[11:].strip().rstrip('.!')}. I will remember that."
     if "what is my name" in low or "what's my name" in low:

@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 __all__ = [
+    "AgentUpdated",
+    "AuthRequired",
     "BackgroundWork",
     "Completed",
     "Failed",
     "InputRequired",
+    "ReasoningDelta",
     "RunnerEvent",
     "StepStarted",
     "TextDelta",
@@ -43,13 +46,30 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A piece of the agent's reasoning, where a framework streams it: kept in frame
+    metadata, never mixed into the answer."""
+
+    type: ClassVar[str] = "reasoning_delta"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentUpdated:
+    """Another agent took over the run (a hand-off)."""
+
+    type: ClassVar[str] = "agent_updated"
+    agent_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class ToolStarted:
     """A tool call begins."""
 
     type: ClassVar[str] = "tool_started"
     tool_name: str
     tool_call_id: str
-    arguments: dict[str, Any] | None = None
+    arguments: Any = None  # the call's arguments (JSON), as the client may see them
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +132,25 @@ class ToolDeferred:
 
 @dataclass(frozen=True, slots=True)
 class InputRequired:
-    """The agent needs the user before it can go on."""
+    """The agent needs the user before it can go on: `prompt` says what, `data` (JSON
+    object, optional) describes it for programs (an approval: the tool and its arguments)."""
 
     type: ClassVar[str] = "input_required"
     prompt: str
     usage: dict[str, int] | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthRequired:
+    """The agent needs an authorization before it can go on (the user's consent to a
+    third-party API, say): the task waits `auth-required` until a settled ticket or the
+    next message brings it."""
+
+    type: ClassVar[str] = "auth_required"
+    prompt: str
+    usage: dict[str, int] | None = None
+    data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +174,15 @@ class Failed:
 RunnerEvent = (
     StepStarted
     | TextDelta
+    | ReasoningDelta
+    | AgentUpdated
     | ToolStarted
     | ToolCompleted
     | ToolDeferred
     | ToolBackgroundResolved
     | ToolBackgroundFailed
     | InputRequired
+    | AuthRequired
     | Completed
     | Failed
 )

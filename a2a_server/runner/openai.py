@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 import openai
 
 from a2a_server.jsoncodec import dumps
+from a2a_server.model import DataPart, Message, Role, TextPart
 from a2a_server.runner.base import Settlement, Skill, Turn
 from a2a_server.runner.events import (
     Completed,
@@ -318,25 +319,24 @@ def _assemble(calls: list[_Call], by_index: dict[int, _Call], part: Any) -> None
         call.arguments.append(part.function.arguments or "")
 
 
-def _content(message: dict[str, Any] | None) -> str:
+def _content(message: Message | None) -> str:
     """A user message as chat text: its text parts, data parts as JSON, files by name."""
     if message is None:
         return ""
     out = []
-    for part in message["parts"]:
-        if part["kind"] == "text":
-            out.append(part["text"])
-        elif part["kind"] == "data":
-            out.append(dumps(part["data"]))
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            out.append(part.text)
+        elif isinstance(part, DataPart):
+            out.append(dumps(part.data))
         else:
-            file = part["file"]
-            out.append(f"[file {file.get('name') or file.get('uri') or 'attached'}]")
+            out.append(f"[file {part.filename or part.url or 'attached'}]")
     return "\n".join(out)
 
 
-def _history(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def _history(history: Sequence[Message]) -> list[dict[str, Any]]:
     return [
-        {"role": "assistant" if m.get("role") == "agent" else "user", "content": _content(m)}
+        {"role": "assistant" if m.role is Role.AGENT else "user", "content": _content(m)}
         for m in history
     ]
 

@@ -1,0 +1,222 @@
+"""The version-neutral model: what the runtime, the mapping, the stores and the runners speak.
+
+Protocol codecs (`protocol/v0_3.py`, `protocol/v1_0.py`) turn wire JSON into these values and
+these values into wire JSON; nothing below them sees a wire shape of either version (design
+§5b). Values are frozen and slotted: cheap to build, safe to hand to every subscriber of a
+task. The one exception is `Task`, the fold of a task's log, whose lists grow as frames are
+applied; `Task.copy()` copies those lists (their elements are frozen, so that is enough).
+
+States and roles are `StrEnum`s whose values are the 0.3 spellings; a codec maps them to its
+version's spelling (`TASK_STATE_WORKING`, `ROLE_USER` in 1.0).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "FINAL_STATES",
+    "INTERRUPTED_STATES",
+    "TERMINAL_STATES",
+    "Artifact",
+    "ArtifactUpdate",
+    "DataPart",
+    "FilePart",
+    "Frame",
+    "Message",
+    "Metadata",
+    "Part",
+    "PushConfig",
+    "Role",
+    "Status",
+    "StatusUpdate",
+    "Task",
+    "TaskState",
+    "TextPart",
+    "new_id",
+    "now_iso",
+    "text_of",
+]
+
+Metadata = Mapping[str, Any]
+"""Free-form JSON metadata. Never changed in place: a change makes a new mapping."""
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now_iso() -> str:
+    """UTC ISO-8601 with millisecond precision and a `Z` (as both versions want)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class TaskState(StrEnum):
+    SUBMITTED = "submitted"
+    WORKING = "working"
+    INPUT_REQUIRED = "input-required"
+    AUTH_REQUIRED = "auth-required"
+    COMPLETED = "completed"
+    CANCELED = "canceled"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+
+
+TERMINAL_STATES = frozenset(
+    {TaskState.COMPLETED, TaskState.CANCELED, TaskState.FAILED, TaskState.REJECTED}
+)
+INTERRUPTED_STATES = frozenset({TaskState.INPUT_REQUIRED, TaskState.AUTH_REQUIRED})
+FINAL_STATES = TERMINAL_STATES | INTERRUPTED_STATES
+"""States that end a stream: terminal, or waiting on the client (spec §7.2, life-of-a-task)."""
+
+
+class Role(StrEnum):
+    USER = "user"
+    AGENT = "agent"
+
+
+# -- parts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    text: str
+    metadata: Metadata | None = None
+    media_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    """A file, by content (`raw`, base64 as on both wires) or by `url`: exactly one of them."""
+
+    raw: str | None = None
+    url: str | None = None
+    filename: str | None = None
+    media_type: str | None = None
+    metadata: Metadata | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DataPart:
+    """Structured data: any JSON value (the 0.3 wire carries a non-object as {"value": ...})."""
+
+    data: Any
+    metadata: Metadata | None = None
+    media_type: str | None = None
+
+
+Part = TextPart | FilePart | DataPart
+
+
+def text_of(parts: tuple[Part, ...] | list[Part]) -> str:
+    """The text parts, joined with newlines."""
+    return "\n".join(p.text for p in parts if isinstance(p, TextPart))
+
+
+# -- messages, artifacts, tasks ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    parts: tuple[Part, ...]
+    message_id: str = field(default_factory=new_id)
+    task_id: str | None = None
+    context_id: str | None = None
+    reference_task_ids: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ()
+    metadata: Metadata | None = None
+
+    @property
+    def text(self) -> str:
+        return text_of(self.parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    state: TaskState
+    message: Message | None = None
+    timestamp: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    artifact_id: str
+    parts: tuple[Part, ...]
+    name: str | None = None
+    description: str | None = None
+    metadata: Metadata | None = None
+    extensions: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Task:
+    """A task as it stands: the fold of its log (`mapping.apply`)."""
+
+    id: str
+    context_id: str
+    status: Status
+    history: list[Message] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+    metadata: Metadata | None = None
+
+    def copy(self) -> Task:
+        return Task(
+            self.id, self.context_id, self.status, list(self.history), list(self.artifacts),
+            self.metadata,
+        )
+
+
+# -- the frames a task emits -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """The task's status changed. `final` marks the last frame of a turn's stream (a
+    terminal or interrupted state): the 0.3 wire sends it, the 1.0 wire closes the stream."""
+
+    task_id: str
+    context_id: str
+    status: Status
+    final: bool = False
+    metadata: Metadata | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactUpdate:
+    """A chunk of an artifact: `append` adds to the artifact sent before under the same id,
+    `last_chunk` closes it."""
+
+    task_id: str
+    context_id: str
+    artifact: Artifact
+    append: bool = False
+    last_chunk: bool = False
+    metadata: Metadata | None = None
+
+
+Frame = Task | Message | StatusUpdate | ArtifactUpdate
+"""One thing a task emits, in its log and on its streams. A `Task` frame is a snapshot and
+is never changed once emitted."""
+
+
+# -- push notification configs -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PushConfig:
+    """A webhook of a task. `protocol` is the version the client that set it speaks: its
+    notifications are sent in that version's shape (issue: push in the creator's version)."""
+
+    id: str
+    url: str
+    token: str | None = None
+    schemes: tuple[str, ...] = ()  # of `authentication` (0.3: a list; 1.0: one `scheme`)
+    credentials: str | None = None
+    protocol: str = "0.3"
