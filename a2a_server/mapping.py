@@ -17,7 +17,14 @@ from typing import Any
 
 from a2a_server.protocol import objects
 from a2a_server.protocol.objects import Frame
-from a2a_server.runner.events import StepStarted, ToolCompleted, ToolStarted
+from a2a_server.jsoncodec import dumps
+from a2a_server.runner.events import (
+    AgentUpdated,
+    ReasoningDelta,
+    StepStarted,
+    ToolCompleted,
+    ToolStarted,
+)
 from a2a_server.tickets import Ticket
 
 __all__ = ["META_KEY", "TurnMapper", "apply", "fold", "merged_parts", "task_usage",
@@ -96,16 +103,29 @@ class TurnMapper:
 
     # -- progress ----------------------------------------------------------------------------
 
-    def progress(self, event: StepStarted | ToolStarted | ToolCompleted) -> Frame:
-        """A `working` status-update whose DataPart describes a step or tool event."""
+    def progress(
+        self, event: StepStarted | ToolStarted | ToolCompleted | AgentUpdated | ReasoningDelta
+    ) -> Frame:
+        """A `working` status-update describing a step, tool, hand-off or reasoning event:
+        a DataPart for the first four (a tool's arguments and output included, when they are
+        JSON), metadata only for reasoning, which is no message to the user."""
+        if isinstance(event, ReasoningDelta):
+            return self._status("working", None, metadata={META_KEY: {"reasoning": event.text}})
         data: dict[str, Any] = {"type": event.type}
         if isinstance(event, StepStarted):
             data["step"] = event.step
+        elif isinstance(event, AgentUpdated):
+            data["agentName"] = event.agent_name
         else:
             data["toolName"] = event.tool_name
             data["toolCallId"] = event.tool_call_id
-            if isinstance(event, ToolCompleted):
+            if isinstance(event, ToolStarted):
+                if event.arguments is not None and _is_json(event.arguments):
+                    data["arguments"] = event.arguments
+            else:
                 data["success"] = event.success
+                if event.output is not None and _is_json(event.output):
+                    data["output"] = event.output
                 if event.error is not None:
                     data["error"] = event.error
         return self._status("working", [objects.data_part(data)])
@@ -169,13 +189,17 @@ class TurnMapper:
         text: str | None = None,
         closed: Sequence[Ticket] = (),
         usage: dict[str, int] | None = None,
+        data: dict[str, Any] | None = None,
     ) -> Frame:
         """The final status-update of a turn: terminal or interrupted, `final:true`.
 
         `closed` are the tickets that end with the task, `usage` the tokens the turn used;
-        the frame records both.
+        the frame records both. `data` joins the message as a DataPart (what an
+        input-required turn asks, for programs).
         """
-        parts = [objects.text_part(text)] if text else None
+        parts = [objects.text_part(text)] if text else []
+        if data is not None and _is_json(data):
+            parts.append(objects.data_part(data))
         ours: dict[str, Any] = {}
         if closed:
             ours["tickets"] = [t.summary() for t in closed]
@@ -204,6 +228,14 @@ class TurnMapper:
             self._task_id, self._context_id, state, message=message, final=final,
             metadata=metadata,
         )
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _output_part(output: Any) -> dict[str, Any]:

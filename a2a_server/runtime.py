@@ -33,7 +33,10 @@ from a2a_server.runner.events import (
     BackgroundWork,
     Completed,
     Failed,
+    AgentUpdated,
+    AuthRequired,
     InputRequired,
+    ReasoningDelta,
     StepStarted,
     TextDelta,
     ToolBackgroundFailed,
@@ -56,6 +59,7 @@ AGENT_FAILED = "The agent failed while handling this request."
 CANCELED = "The task was canceled."
 RESTARTED = "The server restarted while this task's turn was running; the turn was lost."
 _END = Completed()  # what a runner that simply stops amounts to
+_End = Completed | InputRequired | AuthRequired | Failed  # the events that end a turn
 
 
 class TurnHandle:
@@ -343,7 +347,7 @@ class TaskRuntime:
         """Settled tickets the runner has not been given yet (for a resume turn)."""
         return [t for t in await self._store.list_tickets(self.task_id) if not t.pending and not t.delivered]
 
-    async def _pump(self, turn: Turn, mapper: TurnMapper) -> Completed | InputRequired | Failed:
+    async def _pump(self, turn: Turn, mapper: TurnMapper) -> _End:
         """Map the runner's events to frames until the turn ends. Text deltas are coalesced:
         the first delta of a quiet spell arms a timer, and what arrived by then is flushed."""
         window = self._settings.coalesce_ms / 1000.0
@@ -372,7 +376,7 @@ class TaskRuntime:
                     if timer is not None:
                         timer.cancel()
                         timer = None
-                    if isinstance(event, Completed | InputRequired | Failed):
+                    if isinstance(event, Completed | InputRequired | AuthRequired | Failed):
                         return event
                     await self._step(event, mapper)
             return _END
@@ -387,7 +391,7 @@ class TaskRuntime:
 
     async def _step(self, event: Any, mapper: TurnMapper) -> None:
         """Frames for a runner event other than text or the turn's end."""
-        if isinstance(event, StepStarted | ToolStarted | ToolCompleted):
+        if isinstance(event, StepStarted | ToolStarted | ToolCompleted | AgentUpdated | ReasoningDelta):
             await self._emit(lambda: [*mapper.flush_before_event(), mapper.progress(event)])
         elif isinstance(event, ToolDeferred):
             await self._defer(event, mapper)
@@ -398,11 +402,11 @@ class TaskRuntime:
             log.warning("runner yielded an unknown event %r; ignored", event)
 
     async def _finish(
-        self, request: _TurnRequest, mapper: TurnMapper, end: Completed | InputRequired | Failed
+        self, request: _TurnRequest, mapper: TurnMapper, end: _End
     ) -> bool:
         """End a turn; False when the request's handles pass to a chained resume turn."""
         final_text = end.final_text if isinstance(end, Completed) else None
-        if isinstance(end, InputRequired):
+        if isinstance(end, InputRequired | AuthRequired):
             said = end.prompt
         elif isinstance(end, Failed):
             said = end.error
@@ -411,10 +415,11 @@ class TaskRuntime:
         # the turn's last write: its frames, the memory of what was said, and the claim let go
         memory, owner = self._memory(request.message, said), self._owner
         usage = end.usage
-        if isinstance(end, InputRequired):
-            prompt = end.prompt
+        if isinstance(end, InputRequired | AuthRequired):
+            state = "input-required" if isinstance(end, InputRequired) else "auth-required"
+            prompt, data = end.prompt, end.data
             await self._emit(
-                lambda: [*mapper.finish(), mapper.end("input-required", prompt, usage=usage)],
+                lambda: [*mapper.finish(), mapper.end(state, prompt, usage=usage, data=data)],
                 memory=memory, release=owner,
             )
             return True

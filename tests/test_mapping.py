@@ -66,21 +66,28 @@ def test_mapper_final_text_only_when_nothing_streamed() -> None:
     assert TurnMapper("t", "c").finish() == []
 
 
-def test_progress_frames_are_valid_and_carry_no_output() -> None:
+def test_progress_frames_are_valid_and_describe_the_call() -> None:
+    """A tool call's status-updates carry its name, call id, arguments and output or error
+    (issue 10: nothing the framework streamed is lost), in a DataPart, never in the answer."""
     m = TurnMapper("t", "c")
     frames = [
         m.progress(StepStarted(2)),
         m.progress(ToolStarted("clock", "c1", {"x": 1})),
-        m.progress(ToolCompleted("clock", "c1", True, {"secret": "output"})),
+        m.progress(ToolCompleted("clock", "c1", True, {"utc": "noon"})),
         m.progress(ToolCompleted("clock", "c2", False, None, "boom")),
+        m.progress(ToolCompleted("clock", "c3", True, object())),  # not JSON: left out
     ]
     for f in frames:
         validate_result(f)
         assert f["status"]["state"] == "working" and f["final"] is False
-    assert "secret" not in str(frames)
-    assert frames[3]["status"]["message"]["parts"][0]["data"] == {
+    data = [f["status"]["message"]["parts"][0]["data"] for f in frames]
+    assert data[1] == {"type": "tool_started", "toolName": "clock", "toolCallId": "c1", "arguments": {"x": 1}}
+    assert data[2]["output"] == {"utc": "noon"} and data[2]["success"] is True
+    assert data[3] == {
         "type": "tool_completed", "toolName": "clock", "toolCallId": "c2", "success": False, "error": "boom"
     }
+    assert "output" not in data[4]
+    assert m.finish() == []  # nothing of it went into the answer
 
 
 def test_fold_merges_chunks_and_tracks_state() -> None:
@@ -164,7 +171,8 @@ async def test_text_around_tools_is_one_artifact_and_tools_never_in_it() -> None
         assert chunks_text(frames) == "Let me check. It is noon."
         ids = {f["artifact"]["artifactId"] for f in frames if f["kind"] == "artifact-update"}
         assert len(ids) == 1
-        assert "SECRET-OUTPUT" not in str(frames)
+        answer = [f for f in frames if f["kind"] == "artifact-update"]
+        assert "SECRET-OUTPUT" not in str(answer)  # the output is in the tool's status-update only
         kinds = [f["kind"] for f in frames]
         first_tool = next(i for i, f in enumerate(frames) if f["kind"] == "status-update" and f["status"].get("message"))
         assert "artifact-update" in kinds[:first_tool], "text before a tool call is sent before it"
