@@ -37,7 +37,7 @@ from a2a_server.settings import Settings
 from a2a_server.sse import encode_error, event_stream
 from a2a_server.store.base import TaskStore, open_store
 from a2a_server.supervisor import Supervisor
-from a2a_server.ticket_api import TICKETS_EXTENSION, TICKETS_EXTENSION_URI
+from a2a_server.extensions import TICKETS_EXTENSION, TICKETS_EXTENSION_URI
 from agent_card import CARD_PATHS, build_card
 
 __all__ = ["create_app"]
@@ -106,7 +106,7 @@ def create_app(
             extra["X-A2A-Extensions"] = ", ".join(sorted(requested & EXTENSIONS))
         if reply.stream is not None:
             response = StreamingResponse(
-                event_stream(reply.stream, reply.id),
+                event_stream(reply.stream, reply.id, reply.frame),
                 media_type="text/event-stream",
                 headers={**_SSE_HEADERS, **extra},
             )

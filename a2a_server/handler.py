@@ -1,16 +1,18 @@
 """The request handler: what each A2A method does, in plain async Python.
 
-No HTTP and no JSON-RPC here: methods take validated params, return JSON-shaped results (or a
-primed stream) and raise `A2AError`s. The handler keeps one `TaskRuntime` per task that can
-still change; ended tasks live only in the store.
+No HTTP, no JSON-RPC and no wire format here: methods take the version-neutral requests of
+`calls.py`, return model values (or a primed stream of frames) and raise `A2AError`s; the
+codecs in `protocol/` do the rest. The handler keeps one `TaskRuntime` per task that can still
+change; ended tasks live only in the store.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
 
+from a2a_server import calls
 from a2a_server.errors import (
     InvalidParams,
     TaskNotCancelable,
@@ -18,9 +20,17 @@ from a2a_server.errors import (
     UnsupportedOperation,
 )
 from a2a_server.liveness import instance
-from a2a_server.protocol import objects
-from a2a_server.protocol.objects import Frame
-from a2a_server.protocol.v0_3 import MessageSendParams, TaskIdParams, TaskQueryParams
+from a2a_server.mapping import new_task
+from a2a_server.model import (
+    INTERRUPTED_STATES,
+    TERMINAL_STATES,
+    Frame,
+    Message,
+    PushConfig,
+    Task,
+    TaskState,
+    new_id,
+)
 from a2a_server.push_guard import Resolver, parse_allow_hosts, system_resolver
 from a2a_server.runner.base import Runner
 from a2a_server.runtime import TaskRuntime, TurnHandle
@@ -29,7 +39,7 @@ from a2a_server.store.base import TaskStore
 from a2a_server.streams import Subscription
 from a2a_server.supervisor import Supervisor
 
-__all__ = ["CallContext", "PrimedStream", "RequestHandler", "lenient_message"]
+__all__ = ["CallContext", "PrimedStream", "RequestHandler"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,81 +98,74 @@ class RequestHandler:
 
     # -- message/send, message/stream --------------------------------------------------------
 
-    async def send_message(self, params: MessageSendParams, ctx: CallContext) -> dict[str, Any]:
+    async def send_message(self, req: calls.SendMessage, ctx: CallContext) -> Task | Message:
         """message/send: the Task once it rests (blocking, the default), or at once."""
-        runtime, handle = await self._start_turn(params)
-        config = params.configuration
-        if config is None or config.blocking is not False:
+        runtime, handle = await self._start_turn(req)
+        if req.blocking:
             await handle.done.wait()
             if handle.error is not None:
                 raise handle.error
         task = await self.store.get_task(runtime.task_id)
         assert task is not None
-        return _trim_history(task, config.history_length if config else None)
+        return _trim_history(task, req.history_length)
 
-    async def stream_message(self, params: MessageSendParams, ctx: CallContext) -> PrimedStream:
+    async def stream_message(self, req: calls.SendMessage, ctx: CallContext) -> PrimedStream:
         """message/stream: the turn's frames, from its Task to the final status-update."""
-        runtime, handle = await self._start_turn(params)
+        runtime, handle = await self._start_turn(req)
         after = await handle.started
         if handle.error is not None:
             raise handle.error
         return await PrimedStream.prime(self._frames(runtime.subscribe(after)))
 
-    async def _start_turn(self, params: MessageSendParams) -> tuple[TaskRuntime, TurnHandle]:
+    async def _start_turn(self, req: calls.SendMessage) -> tuple[TaskRuntime, TurnHandle]:
         from a2a_server.push_api import checked  # the push methods build on this module
 
-        config = params.configuration
-        push = None
-        if config is not None and config.push_notification_config is not None:
-            push = await checked(self, config.push_notification_config)  # before any write
-        message = params.message.wire()
-        task_id = message.get("taskId")
-        if task_id is None:
+        push = None if req.push_config is None else await checked(self, req.push_config)
+        message = req.message
+        if message.task_id is None:
             return await self._new_task(message, push)
-        runtime = await self.runtime_for(task_id)
+        runtime = await self.runtime_for(message.task_id)
         if runtime is None:
             raise UnsupportedOperation(
-                f"Task {task_id} is in a terminal state; send a new message without taskId."
+                f"Task {message.task_id} is in a terminal state; send a new message without taskId."
             )
-        context_id = message.get("contextId")
-        if context_id is not None and context_id != runtime.context_id:
+        if message.context_id is not None and message.context_id != runtime.context_id:
             raise InvalidParams("message.contextId does not match the contextId of the task")
-        message["contextId"] = runtime.context_id
+        message = dataclasses.replace(message, context_id=runtime.context_id)
         if push is not None:
             await self.store.put_push_config(runtime.task_id, push)
         return runtime, runtime.submit(message)
 
     async def _new_task(
-        self, message: dict[str, Any], push: dict[str, Any] | None
+        self, message: Message, push: PushConfig | None
     ) -> tuple[TaskRuntime, TurnHandle]:
-        task_id = objects.new_id()
-        context_id = message.get("contextId") or objects.new_id()
-        message["taskId"] = task_id
-        message["contextId"] = context_id
-        seq = await self.store.create(objects.task(task_id, context_id, "submitted", [message]))
+        task_id = new_id()
+        context_id = message.context_id or new_id()
+        message = dataclasses.replace(message, task_id=task_id, context_id=context_id)
+        seq = await self.store.create(new_task(task_id, context_id, message))
         if push is not None:
             await self.store.put_push_config(task_id, push)
-        runtime = self._track(task_id, context_id, "submitted", seq)
+        runtime = self._track(task_id, context_id, TaskState.SUBMITTED, seq)
         return runtime, runtime.submit(message, new_task=True)
 
     # -- tasks/* --------------------------------------------------------------------------------
 
-    async def get_task(self, params: TaskQueryParams, ctx: CallContext) -> dict[str, Any]:
-        task = await self.store.get_task(params.id)
+    async def get_task(self, req: calls.GetTask, ctx: CallContext) -> Task:
+        task = await self.store.get_task(req.id)
         if task is None:
             raise TaskNotFound()
-        return _trim_history(task, params.history_length)
+        return _trim_history(task, req.history_length)
 
-    async def cancel_task(self, params: TaskIdParams, ctx: CallContext) -> dict[str, Any]:
-        runtime = await self.runtime_for(params.id)
+    async def cancel_task(self, req: calls.TaskRef, ctx: CallContext) -> Task:
+        runtime = await self.runtime_for(req.id)
         if runtime is None:
-            raise TaskNotCancelable(f"Task {params.id} has already ended.")
+            raise TaskNotCancelable(f"Task {req.id} has already ended.")
         await runtime.cancel()
-        canceled = await self.store.get_task(params.id)
+        canceled = await self.store.get_task(req.id)
         assert canceled is not None
         return canceled
 
-    async def resubscribe(self, params: TaskIdParams, ctx: CallContext) -> PrimedStream:
+    async def resubscribe(self, req: calls.TaskRef, ctx: CallContext) -> PrimedStream:
         """tasks/resubscribe: the current Task, then live frames until the final one.
 
         With `Last-Event-ID`: exactly the frames after that one instead, then live frames,
@@ -170,22 +173,22 @@ class RequestHandler:
         """
         if ctx.last_event_id is not None:
             after = _sequence_number(ctx.last_event_id)
-            runtime = await self.runtime_for(params.id)
-            snap = await self.store.snapshot(params.id)
+            runtime = await self.runtime_for(req.id)
+            snap = await self.store.snapshot(req.id)
             if snap is not None and after > snap[1]:
                 raise InvalidParams(f"Last-Event-ID {after} is past the task's last frame")
-            sub = Subscription(self.store, params.id, after, runtime)
+            sub = Subscription(self.store, req.id, after, runtime)
             return PrimedStream(None, self._frames(sub))
-        snap = await self.store.snapshot(params.id)
+        snap = await self.store.snapshot(req.id)
         if snap is None:
             raise TaskNotFound()
         task, seq = snap
-        state = task["status"]["state"]
-        if state in objects.TERMINAL_STATES:
-            raise UnsupportedOperation(f"Task {params.id} has already ended.")
-        if state in objects.INTERRUPTED_STATES:
+        state = task.status.state
+        if state in TERMINAL_STATES:
+            raise UnsupportedOperation(f"Task {req.id} has already ended.")
+        if state in INTERRUPTED_STATES:
             return PrimedStream((seq, task), _nothing())  # nothing comes until the client speaks
-        runtime = self._runtimes.get(params.id) or self._load(task, seq)
+        runtime = self._runtimes.get(req.id) or self._load(task, seq)
         return PrimedStream((seq, task), self._frames(runtime.subscribe(seq)))
 
     def _frames(self, sub: Subscription) -> AsyncIterator[tuple[int, Frame] | None]:
@@ -205,14 +208,14 @@ class RequestHandler:
         if snap is None:
             raise TaskNotFound()
         task, seq = snap
-        if task["status"]["state"] in objects.TERMINAL_STATES:
+        if task.status.state in TERMINAL_STATES:
             return None
         return self._runtimes.get(task_id) or self._load(task, seq)
 
-    def _load(self, task: dict[str, Any], seq: int) -> TaskRuntime:
-        return self._track(task["id"], task["contextId"], task["status"]["state"], seq)
+    def _load(self, task: Task, seq: int) -> TaskRuntime:
+        return self._track(task.id, task.context_id, task.status.state, seq)
 
-    def _track(self, task_id: str, context_id: str, state: str, seq: int) -> TaskRuntime:
+    def _track(self, task_id: str, context_id: str, state: TaskState, seq: int) -> TaskRuntime:
         runtime = TaskRuntime(
             task_id=task_id,
             context_id=context_id,
@@ -241,22 +244,8 @@ def _sequence_number(header: str) -> int:
     return int(text)
 
 
-def _trim_history(task: dict[str, Any], length: int | None) -> dict[str, Any]:
-    """Keep the `length` most recent history messages (None: all)."""
-    if length is not None and "history" in task:
-        task["history"] = task["history"][-length:] if length else []
+def _trim_history(task: Task, length: int | None) -> Task:
+    """Keep the `length` most recent history messages (None: all; 0: none)."""
+    if length is not None:
+        task.history = task.history[-length:] if length else []
     return task
-
-
-def lenient_message(params: dict[str, Any]) -> dict[str, Any]:
-    """For `--lenient-messages`: a message without role or messageId is a user's, with a new id."""
-    message = params.get("message")
-    if isinstance(message, dict):
-        message = dict(message)
-        if message.get("role") is None:
-            message["role"] = "user"
-        if message.get("messageId") is None:
-            message["messageId"] = objects.new_id()
-        return {**params, "message": message}
-    return params
-

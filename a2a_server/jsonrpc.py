@@ -10,7 +10,7 @@ text: an `A2AError` gives its code and safe message, anything else a fixed -3260
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +28,10 @@ from a2a_server.errors import (
     MethodNotFound,
     ParseError,
 )
-from a2a_server.handler import CallContext, PrimedStream, RequestHandler, lenient_message
+from a2a_server.handler import CallContext, PrimedStream, RequestHandler
 from a2a_server.jsoncodec import loads
 from a2a_server.methods import MethodSpec
+from a2a_server.model import Frame
 
 __all__ = ["Dispatcher", "Reply", "error_response"]
 
@@ -42,11 +43,13 @@ RequestId = str | int | None
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A dispatched call: a JSON-RPC response body, or a stream of frames for `id`."""
+    """A dispatched call: a JSON-RPC response body, or a stream of frames for `id` (with
+    the codec that makes each frame's JSON)."""
 
     id: RequestId
     body: dict[str, Any] | None = None
     stream: PrimedStream | None = None
+    frame: Callable[[Frame], Any] | None = None
     streaming: bool = False  # the body answers a streaming method (see `app._wants_sse`)
 
 
@@ -62,7 +65,7 @@ class Dispatcher:
         self._handler = handler
         self._lenient = handler.settings.lenient_messages
         self._methods = {name: self._bind(spec) for name, spec in table.items()}
-        self._streaming = frozenset(name for name, spec in table.items() if spec.streaming)
+        self._table = dict(table)
 
     async def dispatch(self, body: bytes, ctx: CallContext) -> Reply:
         try:
@@ -77,15 +80,17 @@ class Dispatcher:
         except Exception:
             log.exception("dispatch failed")
             return Reply(request_id, error_response(InternalError(), request_id))
+        spec = self._table.get(request["method"])
         if isinstance(response, Left):
             return Reply(
                 request_id,
                 self._library_error(response._error, request),
-                streaming=request["method"] in self._streaming,
+                streaming=spec is not None and spec.streaming,
             )
         result = response._value.result
         if isinstance(result, PrimedStream):
-            return Reply(request_id, stream=result)
+            assert spec is not None
+            return Reply(request_id, stream=result, frame=spec.frame)
         return Reply(request_id, {"jsonrpc": "2.0", "id": request_id, "result": result})
 
     @staticmethod
@@ -101,14 +106,14 @@ class Dispatcher:
 
     def _bind(self, spec: MethodSpec) -> Any:
         handler = self._handler
-        lenient = self._lenient and spec.takes_message
+        lenient = self._lenient
+        parse, call, encode = spec.parse, spec.call, spec.encode
 
         async def method(ctx: CallContext, /, **params: Any) -> Result:
             try:
-                if lenient:
-                    params = lenient_message(params)
-                parsed = spec.params.model_validate(params) if spec.params is not None else None
-                return Success(await spec.call(handler, parsed, ctx))
+                request = parse(params, lenient) if parse is not None else None
+                result = await call(handler, request, ctx)
+                return Success(result if isinstance(result, PrimedStream) else encode(result))
             except ValidationError as exc:
                 return _error(InvalidParams(describe_validation_error(exc)))
             except A2AError as exc:

@@ -1,4 +1,4 @@
-"""Runner events -> A2A 0.3 frames (design §4), and the fold of frames into a Task.
+"""Runner events -> task frames (design §4), and the fold of frames into a Task.
 
 `TurnMapper` owns the flags of one turn: the answer is one stable artifact per turn, its first
 chunk `append:false`, later ones `append:true`, and `lastChunk:true` only on the last chunk.
@@ -7,7 +7,8 @@ To know which chunk is last, the newest text delta is held back until the next d
 answer exactly and the last one is never empty, except for an artifact whose turn died with
 its process: `close_interrupted` closes it with an empty chunk marked interrupted.
 
-`apply` folds one frame into a stored Task: the Task in the store is the fold of its log.
+`apply` folds one frame into a Task: the Task in the store is the fold of its log.
+Everything here is the version-neutral model; the codecs in `protocol/` make wire JSON of it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from a2a_server.protocol import objects
-from a2a_server.protocol.objects import Frame
 from a2a_server.jsoncodec import dumps
+from a2a_server.model import (
+    FINAL_STATES,
+    Artifact,
+    ArtifactUpdate,
+    DataPart,
+    Frame,
+    Message,
+    Metadata,
+    Part,
+    Role,
+    Status,
+    StatusUpdate,
+    Task,
+    TaskState,
+    TextPart,
+    new_id,
+)
 from a2a_server.runner.events import (
     AgentUpdated,
     ReasoningDelta,
@@ -27,11 +43,40 @@ from a2a_server.runner.events import (
 )
 from a2a_server.tickets import Ticket
 
-__all__ = ["META_KEY", "TurnMapper", "apply", "fold", "merged_parts", "task_usage",
-           "worth_notifying"]
+__all__ = [
+    "META_KEY",
+    "TurnMapper",
+    "agent_message",
+    "apply",
+    "fold",
+    "merged_parts",
+    "new_task",
+    "ours",
+    "task_usage",
+    "worth_notifying",
+]
 
 META_KEY = "a2aServer"
-"""Our key in Task and event metadata (pending tickets, ticket events)."""
+"""Our key in Task and event metadata (pending tickets, ticket events, usage)."""
+
+Progress = StepStarted | ToolStarted | ToolCompleted | AgentUpdated | ReasoningDelta
+
+
+def agent_message(parts: Sequence[Part], task_id: str, context_id: str) -> Message:
+    return Message(Role.AGENT, tuple(parts), new_id(), task_id, context_id)
+
+
+def new_task(task_id: str, context_id: str, message: Message) -> Task:
+    """A task as it is created: `submitted`, its history the user's message."""
+    return Task(task_id, context_id, Status(TaskState.SUBMITTED), [message], [])
+
+
+def ours(metadata: Metadata | None) -> dict[str, Any]:
+    """Our part of some metadata (`a2aServer`), or {}."""
+    if not metadata:
+        return {}
+    value = metadata.get(META_KEY)
+    return value if isinstance(value, dict) else {}
 
 
 class TurnMapper:
@@ -42,7 +87,7 @@ class TurnMapper:
     def __init__(self, task_id: str, context_id: str) -> None:
         self._task_id = task_id
         self._context_id = context_id
-        self._artifact_id = objects.new_id()
+        self._artifact_id = new_id()
         self._pending: list[str] = []
         self._sent = False
         self.answer: list[str] = []  # every piece of answer text, for conversation memory
@@ -89,28 +134,24 @@ class TurnMapper:
         return []
 
     def _chunk(self, text: str, *, last: bool) -> Frame:
-        frame = objects.artifact_update(
+        frame = ArtifactUpdate(
             self._task_id,
             self._context_id,
-            self._artifact_id,
-            [objects.text_part(text)],
+            Artifact(self._artifact_id, (TextPart(text),), name="answer"),
             append=self._sent,
             last_chunk=last,
-            name="answer",
         )
         self._sent = True
         return frame
 
     # -- progress ----------------------------------------------------------------------------
 
-    def progress(
-        self, event: StepStarted | ToolStarted | ToolCompleted | AgentUpdated | ReasoningDelta
-    ) -> Frame:
+    def progress(self, event: Progress) -> Frame:
         """A `working` status-update describing a step, tool, hand-off or reasoning event:
         a DataPart for the first four (a tool's arguments and output included, when they are
         JSON), metadata only for reasoning, which is no message to the user."""
         if isinstance(event, ReasoningDelta):
-            return self._status("working", None, metadata={META_KEY: {"reasoning": event.text}})
+            return self._status(TaskState.WORKING, (), metadata={META_KEY: {"reasoning": event.text}})
         data: dict[str, Any] = {"type": event.type}
         if isinstance(event, StepStarted):
             data["step"] = event.step
@@ -128,9 +169,9 @@ class TurnMapper:
                     data["output"] = event.output
                 if event.error is not None:
                     data["error"] = event.error
-        return self._status("working", [objects.data_part(data)])
+        return self._status(TaskState.WORKING, (DataPart(data),))
 
-    def ticket_event(self, ticket: Ticket, state: str = "working") -> list[Frame]:
+    def ticket_event(self, ticket: Ticket, state: TaskState = TaskState.WORKING) -> list[Frame]:
         """Frames announcing a ticket's change: deferred, resolved, failed or expired."""
         kind = {"pending": "tool_deferred", "resolved": "tool_background_resolved"}.get(
             ticket.state, "tool_background_failed"  # failed or expired: the state says which
@@ -139,21 +180,23 @@ class TurnMapper:
         frames: list[Frame] = []
         if ticket.state == "resolved":
             frames.append(
-                objects.artifact_update(
+                ArtifactUpdate(
                     self._task_id,
                     self._context_id,
-                    f"ticket-{ticket.id}",
-                    [_output_part(ticket.output)],
+                    Artifact(
+                        f"ticket-{ticket.id}",
+                        (_output_part(ticket.output),),
+                        name=f"{ticket.tool_name} result",
+                        metadata={META_KEY: {"ticketId": ticket.id}},
+                    ),
                     append=False,
                     last_chunk=True,
-                    name=f"{ticket.tool_name} result",
-                    metadata={META_KEY: {"ticketId": ticket.id}},
                 )
             )
         frames.append(
             self._status(
                 state,
-                [objects.data_part({"type": kind, **summary})],
+                (DataPart({"type": kind, **summary}),),
                 metadata={META_KEY: {"tickets": [summary]}},
             )
         )
@@ -163,17 +206,22 @@ class TurnMapper:
         """Last chunks for the artifacts a dead turn left open: empty, marked interrupted."""
         open_ids: dict[str, str | None] = {}
         for _, frame in log:
-            if frame["kind"] == "artifact-update":
-                artifact = frame["artifact"]
-                if frame.get("lastChunk"):
-                    open_ids.pop(artifact["artifactId"], None)
+            if isinstance(frame, ArtifactUpdate):
+                artifact = frame.artifact
+                if frame.last_chunk:
+                    open_ids.pop(artifact.artifact_id, None)
                 else:
-                    open_ids[artifact["artifactId"]] = artifact.get("name")
+                    open_ids[artifact.artifact_id] = artifact.name
         return [
-            objects.artifact_update(
-                self._task_id, self._context_id, artifact_id, [objects.text_part("")],
-                append=True, last_chunk=True, name=name,
-                metadata={META_KEY: {"interrupted": True}},
+            ArtifactUpdate(
+                self._task_id,
+                self._context_id,
+                Artifact(
+                    artifact_id, (TextPart(""),), name=name,
+                    metadata={META_KEY: {"interrupted": True}},
+                ),
+                append=True,
+                last_chunk=True,
             )
             for artifact_id, name in open_ids.items()
         ]
@@ -181,52 +229,49 @@ class TurnMapper:
     # -- ends ----------------------------------------------------------------------------------
 
     def working(self) -> Frame:
-        return objects.status_update(self._task_id, self._context_id, "working")
+        return StatusUpdate(self._task_id, self._context_id, Status(TaskState.WORKING))
 
     def end(
         self,
-        state: str,
+        state: TaskState,
         text: str | None = None,
         closed: Sequence[Ticket] = (),
         usage: dict[str, int] | None = None,
         data: dict[str, Any] | None = None,
     ) -> Frame:
-        """The final status-update of a turn: terminal or interrupted, `final:true`.
+        """The final status-update of a turn: terminal or interrupted, `final`.
 
         `closed` are the tickets that end with the task, `usage` the tokens the turn used;
         the frame records both. `data` joins the message as a DataPart (what an
         input-required turn asks, for programs).
         """
-        parts = [objects.text_part(text)] if text else []
+        parts: list[Part] = [TextPart(text)] if text else []
         if data is not None and _is_json(data):
-            parts.append(objects.data_part(data))
-        ours: dict[str, Any] = {}
+            parts.append(DataPart(data))
+        mine: dict[str, Any] = {}
         if closed:
-            ours["tickets"] = [t.summary() for t in closed]
+            mine["tickets"] = [t.summary() for t in closed]
         if usage:
-            ours["usage"] = usage
-        return self._status(state, parts, final=True, metadata={META_KEY: ours} if ours else None)
+            mine["usage"] = usage
+        return self._status(state, parts, final=True, metadata={META_KEY: mine} if mine else None)
 
     def usage(self, usage: dict[str, int] | None) -> list[Frame]:
         """A `working` status-update recording a turn's token usage (none without usage)."""
         if not usage:
             return []
-        return [self._status("working", None, metadata={META_KEY: {"usage": usage}})]
+        return [self._status(TaskState.WORKING, (), metadata={META_KEY: {"usage": usage}})]
 
     def _status(
         self,
-        state: str,
-        parts: list[dict[str, Any]] | None,
+        state: TaskState,
+        parts: Sequence[Part],
         *,
         final: bool = False,
-        metadata: dict[str, Any] | None = None,
+        metadata: Metadata | None = None,
     ) -> Frame:
-        message = (
-            objects.agent_message(parts, self._task_id, self._context_id) if parts else None
-        )
-        return objects.status_update(
-            self._task_id, self._context_id, state, message=message, final=final,
-            metadata=metadata,
+        message = agent_message(parts, self._task_id, self._context_id) if parts else None
+        return StatusUpdate(
+            self._task_id, self._context_id, Status(state, message), final=final, metadata=metadata
         )
 
 
@@ -238,57 +283,55 @@ def _is_json(value: Any) -> bool:
     return True
 
 
-def _output_part(output: Any) -> dict[str, Any]:
+def _output_part(output: Any) -> Part:
     if isinstance(output, str):
-        return objects.text_part(output)
-    if isinstance(output, dict):
-        return objects.data_part(output)
-    return objects.data_part({"value": output})
+        return TextPart(output)
+    return DataPart(output)
 
 
 # -- the fold ----------------------------------------------------------------------------------
 
 
-def apply(task: dict[str, Any] | None, frame: Frame) -> dict[str, Any]:
-    """Fold one frame into a Task; returns the Task (mutated in place unless it is new).
+def apply(task: Task | None, frame: Frame) -> Task:
+    """Fold one frame into a Task; returns the Task (changed in place unless it is new).
 
-    Never mutates the frame: frames are kept in the log as they were sent.
+    Never changes the frame: frames are kept in the log as they were sent.
     """
-    kind = frame["kind"]
-    if kind == "task":
-        return {
-            **frame,
-            "history": list(frame.get("history", ())),
-            "artifacts": [{**a, "parts": list(a["parts"])} for a in frame.get("artifacts", ())],
-            **({"metadata": _copy_meta(frame["metadata"])} if "metadata" in frame else {}),
-        }
+    kind = type(frame)
+    if kind is Task:
+        assert isinstance(frame, Task)
+        return frame.copy()
     if task is None:
         raise ValueError("the first frame of a task must be the Task")
-    if kind == "status-update":
-        status = frame["status"]
-        task["status"] = status
-        message = status.get("message")
-        if message is not None and objects.is_final_state(status["state"]):
-            task.setdefault("history", []).append(message)
-        ours = (frame.get("metadata") or {}).get(META_KEY, {})
-        for ticket in ours.get("tickets", ()):
-            _track_ticket(task, ticket)
-        if "usage" in ours:
-            _add_usage(task, ours["usage"])
-    elif kind == "artifact-update":
-        _merge_artifact(task.setdefault("artifacts", []), frame)
-    elif kind == "message":
-        task.setdefault("history", []).append(frame)
+    if kind is StatusUpdate:
+        assert isinstance(frame, StatusUpdate)
+        status = frame.status
+        task.status = status
+        if status.message is not None and status.state in FINAL_STATES:
+            task.history.append(status.message)
+        mine = ours(frame.metadata)
+        if mine:
+            for ticket in mine.get("tickets", ()):
+                _track_ticket(task, ticket)
+            if "usage" in mine:
+                _add_usage(task, mine["usage"])
+    elif kind is ArtifactUpdate:
+        assert isinstance(frame, ArtifactUpdate)
+        _merge_artifact(task.artifacts, frame)
+    elif kind is Message:
+        assert isinstance(frame, Message)
+        task.history.append(frame)
     return task
 
 
-def fold(task: dict[str, Any] | None, frames: Iterable[Frame]) -> dict[str, Any]:
+def fold(task: Task | None, frames: Iterable[Frame]) -> Task:
     """`apply` every frame, in linear time: a run of text chunks appended to one artifact is
     joined once, not string by string."""
-    run: list[Frame] = []
+    run: list[ArtifactUpdate] = []
     for frame in frames:
         if _plain_append(frame):
-            if run and frame["artifact"]["artifactId"] != run[-1]["artifact"]["artifactId"]:
+            assert isinstance(frame, ArtifactUpdate)
+            if run and frame.artifact.artifact_id != run[-1].artifact.artifact_id:
                 task = apply(task, _joined(run))
                 run = []
             run.append(frame)
@@ -305,102 +348,100 @@ def fold(task: dict[str, Any] | None, frames: Iterable[Frame]) -> dict[str, Any]
 
 
 def _plain_append(frame: Frame) -> bool:
-    if frame["kind"] != "artifact-update" or not frame.get("append"):
+    if type(frame) is not ArtifactUpdate or not frame.append:  # type: ignore[union-attr]
         return False
-    parts = frame["artifact"]["parts"]
-    return len(parts) == 1 and parts[0].get("kind") == "text" and "metadata" not in parts[0]
+    parts = frame.artifact.parts  # type: ignore[union-attr]
+    return len(parts) == 1 and _plain_text(parts[0])
 
 
-def _joined(run: list[Frame]) -> Frame:
+def _plain_text(part: Part) -> bool:
+    return type(part) is TextPart and part.metadata is None and part.media_type is None
+
+
+def _joined(run: list[ArtifactUpdate]) -> ArtifactUpdate:
     if len(run) == 1:
         return run[0]
     last = run[-1]
-    text = "".join(f["artifact"]["parts"][0]["text"] for f in run)
-    artifact = {**last["artifact"], "parts": [{"kind": "text", "text": text}]}
-    return {**last, "artifact": artifact}
+    text = "".join(f.artifact.parts[0].text for f in run)  # type: ignore[union-attr]
+    artifact = Artifact(
+        last.artifact.artifact_id, (TextPart(text),), last.artifact.name,
+        last.artifact.description, last.artifact.metadata, last.artifact.extensions,
+    )
+    return ArtifactUpdate(last.task_id, last.context_id, artifact, True, last.last_chunk, last.metadata)
 
 
-def _copy_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    out = dict(meta)
-    if META_KEY in out:
-        ours = dict(out[META_KEY])
-        if "pendingTickets" in ours:
-            ours["pendingTickets"] = list(ours["pendingTickets"])
-        out[META_KEY] = ours
-    return out
-
-
-def _track_ticket(task: dict[str, Any], ticket: dict[str, Any]) -> None:
-    meta = task.setdefault("metadata", {})
-    ours = meta.setdefault(META_KEY, {})
-    pending = [t for t in ours.get("pendingTickets", []) if t["ticketId"] != ticket["ticketId"]]
+def _track_ticket(task: Task, ticket: dict[str, Any]) -> None:
+    meta = dict(task.metadata or {})
+    mine = dict(ours(meta))
+    pending = [t for t in mine.get("pendingTickets", []) if t["ticketId"] != ticket["ticketId"]]
     if ticket["state"] == "pending":
         pending.append(ticket)
     if pending:
-        ours["pendingTickets"] = pending
+        mine["pendingTickets"] = pending
     else:
-        ours.pop("pendingTickets", None)
-        if not ours:
-            meta.pop(META_KEY)
-        if not meta:
-            task.pop("metadata")
+        mine.pop("pendingTickets", None)
+    if mine:
+        meta[META_KEY] = mine
+    else:
+        meta.pop(META_KEY, None)
+    task.metadata = meta or None
 
 
-def worth_notifying(frames: Sequence[Frame], state: str) -> bool:
+def worth_notifying(frames: Sequence[Frame], state: TaskState) -> bool:
     """Whether these frames, written to a task in `state`, make a push notification: `working`
     after `submitted`, a ticket settling, and every final state (terminal or interrupted)."""
     for frame in frames:
-        if frame["kind"] != "status-update":
+        if type(frame) is not StatusUpdate:
             continue
-        new = frame["status"]["state"]
-        if frame.get("final") or (new == "working" and state == "submitted"):
+        assert isinstance(frame, StatusUpdate)
+        new = frame.status.state
+        if frame.final or (new is TaskState.WORKING and state is TaskState.SUBMITTED):
             return True
-        tickets = (frame.get("metadata") or {}).get(META_KEY, {}).get("tickets", ())
-        if any(t["state"] != "pending" for t in tickets):
+        if any(t["state"] != "pending" for t in ours(frame.metadata).get("tickets", ())):
             return True
         state = new
     return False
 
 
-def _add_usage(task: dict[str, Any], usage: dict[str, int]) -> None:
-    ours = task.setdefault("metadata", {}).setdefault(META_KEY, {})
-    total = dict(ours.get("usage", {}))
+def _add_usage(task: Task, usage: dict[str, int]) -> None:
+    meta = dict(task.metadata or {})
+    mine = dict(ours(meta))
+    total = dict(mine.get("usage", {}))
     for key, value in usage.items():
         if isinstance(value, int):
             total[key] = total.get(key, 0) + value
-    ours["usage"] = total
+    mine["usage"] = total
+    meta[META_KEY] = mine
+    task.metadata = meta
 
 
-def task_usage(task: dict[str, Any]) -> dict[str, int]:
+def task_usage(task: Task) -> dict[str, int]:
     """The tokens a Task's turns have used, as recorded in its metadata."""
-    return dict((task.get("metadata") or {}).get(META_KEY, {}).get("usage", {}))
+    return dict(ours(task.metadata).get("usage", {}))
 
 
-def _merge_artifact(artifacts: list[dict[str, Any]], frame: Frame) -> None:
-    chunk = frame["artifact"]
+def _merge_artifact(artifacts: list[Artifact], frame: ArtifactUpdate) -> None:
+    chunk = frame.artifact
     for i, existing in enumerate(artifacts):
-        if existing["artifactId"] == chunk["artifactId"]:
-            if frame.get("append"):
-                artifacts[i] = {**existing, "parts": merged_parts(existing["parts"], chunk["parts"])}
+        if existing.artifact_id == chunk.artifact_id:
+            if frame.append:
+                artifacts[i] = Artifact(
+                    existing.artifact_id, merged_parts(existing.parts, chunk.parts),
+                    existing.name, existing.description, existing.metadata, existing.extensions,
+                )
             else:
-                artifacts[i] = {**chunk, "parts": list(chunk["parts"])}
+                artifacts[i] = chunk
             return
-    artifacts.append({**chunk, "parts": list(chunk["parts"])})
+    artifacts.append(chunk)
 
 
-def merged_parts(parts: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def merged_parts(parts: Sequence[Part], more: Sequence[Part]) -> tuple[Part, ...]:
     """`parts + more`, with adjacent plain text parts joined into one."""
     out = list(parts)
     for part in more:
         last = out[-1] if out else None
-        if (
-            last is not None
-            and part.get("kind") == "text"
-            and last.get("kind") == "text"
-            and "metadata" not in part
-            and "metadata" not in last
-        ):
-            out[-1] = {"kind": "text", "text": last["text"] + part["text"]}
+        if last is not None and _plain_text(part) and _plain_text(last):
+            out[-1] = TextPart(last.text + part.text)  # type: ignore[union-attr]
         else:
             out.append(part)
-    return out
+    return tuple(out)

@@ -8,9 +8,10 @@ notifications arrive in order; each POST in a task of its own with a timeout, so
 dead webhook holds up only its own config. A failure (an error or a non-2xx answer) is retried
 with exponential backoff and jitter, up to `push_max_attempts`, then dropped with a log line.
 
-Each POST carries the Task (0.3 payload), `X-A2A-Notification-Token` when the config has a
-token, `Authorization` from its `authentication` (Bearer or Basic), and, with a signing
-secret, `X-A2A-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + body>`.
+Each POST carries the Task in the protocol version of the client that set the config
+(`protocol.push_body`), `X-A2A-Notification-Token` when the config has a token,
+`Authorization` from its `authentication` (Bearer or Basic), and, with a signing secret,
+`X-A2A-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + body>`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from a2a_server.model import PushConfig
+from a2a_server.protocol import push_body
 from a2a_server.push_guard import (
     BlockedURL,
     Resolver,
@@ -36,6 +39,7 @@ from a2a_server.push_guard import (
 )
 from a2a_server.settings import Settings
 from a2a_server.store.base import Delivery, TaskStore
+from a2a_server.store.codec import load_task
 from a2a_server.supervisor import Supervisor
 
 __all__ = ["PushSender", "auth_header", "sign"]
@@ -52,13 +56,13 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
-def auth_header(authentication: dict[str, Any] | None) -> str | None:
+def auth_header(config: PushConfig) -> str | None:
     """`Authorization` from a config's `authentication`: Bearer <credentials>, or Basic with
     `user:password` credentials (base64-encoded here unless they already are)."""
-    if not authentication or not authentication.get("credentials"):
+    if not config.credentials:
         return None
-    credentials = authentication["credentials"]
-    schemes = [s.lower() for s in authentication.get("schemes", [])]
+    credentials = config.credentials
+    schemes = [s.lower() for s in config.schemes]
     if "basic" in schemes and "bearer" not in schemes:
         if ":" in credentials:
             credentials = base64.b64encode(credentials.encode()).decode()
@@ -124,13 +128,14 @@ class PushSender:
     async def _deliver(self, delivery: Delivery) -> None:
         key = (delivery.task_id, delivery.config_id)
         try:
-            configs = {c["id"]: c for c in await self._store.push_configs(delivery.task_id)}
+            configs = {c.id: c for c in await self._store.push_configs(delivery.task_id)}
             config = configs.get(delivery.config_id)
             if config is None:  # deleted meanwhile: nobody wants it any more
                 await self._store.delivery_done(delivery.id)
                 return
             async with self._slots:
-                problem = await self._post(config, delivery.body)
+                body, content_type = push_body(config.protocol, load_task(delivery.body))
+                problem = await self._post(config, body, content_type)
             if problem is None:
                 await self._store.delivery_done(delivery.id)
                 return
@@ -138,42 +143,42 @@ class PushSender:
             if attempts >= self._settings.push_max_attempts:
                 log.warning(
                     "push to %s for task %s dropped after %d attempts: %s",
-                    config["url"], delivery.task_id, attempts, problem,
+                    config.url, delivery.task_id, attempts, problem,
                 )
                 await self._store.delivery_done(delivery.id)
                 return
             base = self._settings.push_backoff_seconds * 2 ** (attempts - 1)
             delay = min(base, 3600.0) * (0.5 + random.random() / 2)  # jitter: 50-100 %
-            log.info("push to %s failed (%s); retry %d in %.1fs", config["url"], problem, attempts, delay)
+            log.info("push to %s failed (%s); retry %d in %.1fs", config.url, problem, attempts, delay)
             await self._store.delivery_retry(delivery.id, attempts, time.time() + delay)
         finally:
             self._sending.discard(key)
             self.poke()  # this config's next delivery may be due now
 
-    async def _post(self, config: dict[str, Any], body: bytes) -> str | None:
+    async def _post(self, config: PushConfig, body: bytes, content_type: str) -> str | None:
         """Send one notification; None when it was accepted, else why not. Any failure is
         an attempt that counts: a webhook can never block its config for good."""
         try:
             async with asyncio.timeout(self._settings.push_timeout_seconds):
-                return await self._post_once(config, body)
+                return await self._post_once(config, body, content_type)
         except TimeoutError:
             return "timed out"
         except Exception as exc:
-            log.warning("push to %s failed: %r", config.get("url"), exc)
+            log.warning("push to %s failed: %r", config.url, exc)
             return type(exc).__name__
 
-    async def _post_once(self, config: dict[str, Any], body: bytes) -> str | None:
+    async def _post_once(self, config: PushConfig, body: bytes, content_type: str) -> str | None:
         try:
-            address = await check_url(config["url"], self._allow, resolve=self._resolve, unresolved_ok=False)
+            address = await check_url(config.url, self._allow, resolve=self._resolve, unresolved_ok=False)
         except BlockedURL as exc:
             return str(exc)
-        url, extensions, host_header = _pinned(config["url"], address)
-        headers = {"Content-Type": "application/json"}
+        url, extensions, host_header = _pinned(config.url, address)
+        headers = {"Content-Type": content_type}
         if host_header:
             headers["Host"] = host_header
-        if config.get("token"):
-            headers["X-A2A-Notification-Token"] = config["token"]
-        authorization = auth_header(config.get("authentication"))
+        if config.token:
+            headers["X-A2A-Notification-Token"] = config.token
+        authorization = auth_header(config)
         if authorization:
             headers["Authorization"] = authorization
         if self._settings.push_signing_secret:

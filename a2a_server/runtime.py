@@ -24,10 +24,17 @@ from typing import Any
 
 from a2a_server.errors import A2AError, TaskNotCancelable, UnsupportedOperation
 from a2a_server.jsoncodec import dumps
-from a2a_server.mapping import TurnMapper, task_usage, worth_notifying
-from a2a_server.protocol import objects
-from a2a_server.protocol.objects import Frame
-from a2a_server.protocol.v0_3 import message_from_json
+from a2a_server.mapping import TurnMapper, agent_message, task_usage, worth_notifying
+from a2a_server.model import (
+    INTERRUPTED_STATES,
+    TERMINAL_STATES,
+    Frame,
+    Message,
+    StatusUpdate,
+    Task,
+    TaskState,
+    TextPart,
+)
 from a2a_server.runner.base import Runner, Turn
 from a2a_server.runner.events import (
     BackgroundWork,
@@ -89,7 +96,7 @@ class TurnHandle:
 
 @dataclass
 class _TurnRequest:
-    message: dict[str, Any] | None  # None: a resume turn
+    message: Message | None  # None: a resume turn
     new_task: bool = False
     handles: list[TurnHandle] = field(default_factory=list)
 
@@ -100,7 +107,7 @@ class TaskRuntime:
         *,
         task_id: str,
         context_id: str,
-        state: str,
+        state: TaskState,
         last_seq: int,
         store: TaskStore,
         runner: Runner,
@@ -136,7 +143,7 @@ class TaskRuntime:
 
     @property
     def terminal(self) -> bool:
-        return self.state in objects.TERMINAL_STATES
+        return self.state in TERMINAL_STATES
 
     # -- subscribers and writes --------------------------------------------------------------
 
@@ -189,9 +196,8 @@ class TaskRuntime:
             return
         first = last - len(frames) + 1
         for frame in frames:
-            kind = frame["kind"]
-            if kind == "status-update" or kind == "task":
-                self.state = frame["status"]["state"]
+            if type(frame) is StatusUpdate or type(frame) is Task:
+                self.state = frame.status.state  # type: ignore[union-attr]
         self.last_seq = last
         if frames:
             committed = self._store.committed()
@@ -220,7 +226,7 @@ class TaskRuntime:
 
     # -- turns -----------------------------------------------------------------------------------
 
-    def submit(self, message: dict[str, Any], *, new_task: bool = False) -> TurnHandle:
+    def submit(self, message: Message, *, new_task: bool = False) -> TurnHandle:
         """Queue a user message as a turn of this task."""
         if self.terminal or self._canceling:
             raise UnsupportedOperation(f"Task {self.task_id} has ended; start a new task.")
@@ -269,7 +275,7 @@ class TaskRuntime:
                 handle.reject(error)
 
     async def _resume_request(self) -> _TurnRequest | None:
-        if self.state != "working" or self._canceling:
+        if self.state is not TaskState.WORKING or self._canceling:
             return None
         tickets = await self._store.list_tickets(self.task_id)
         if any(t.pending for t in tickets) or not any(not t.delivered for t in tickets):
@@ -292,7 +298,7 @@ class TaskRuntime:
                     delivered = await self._undelivered()
                     if not delivered:
                         return
-                if self.state != "working":
+                if self.state is not TaskState.WORKING:
                     frames.append(mapper.working())
                 try:  # the turn's first write claims it
                     await self._write(
@@ -310,9 +316,7 @@ class TaskRuntime:
                     return
             history = await self._store.get_memory(self.context_id)
             turn = Turn(
-                self.task_id, self.context_id,
-                None if request.message is None else message_from_json(request.message),
-                tuple(message_from_json(m) for m in history),
+                self.task_id, self.context_id, request.message, tuple(history),
                 tuple(t.settlement() for t in delivered), new_task=request.new_task,
                 usage=await self._usage() if not request.new_task else {},
             )
@@ -337,10 +341,10 @@ class TaskRuntime:
         task = await self._store.get_task(self.task_id)
         return task_usage(task) if task is not None else {}
 
-    async def _snapshot_with(self, message: dict[str, Any]) -> Frame:
+    async def _snapshot_with(self, message: Message) -> Frame:
         task = await self._store.get_task(self.task_id)
         assert task is not None
-        task.setdefault("history", []).append(message)
+        task.history.append(message)
         return task
 
     async def _undelivered(self) -> list[Ticket]:
@@ -416,7 +420,9 @@ class TaskRuntime:
         memory, owner = self._memory(request.message, said), self._owner
         usage = end.usage
         if isinstance(end, InputRequired | AuthRequired):
-            state = "input-required" if isinstance(end, InputRequired) else "auth-required"
+            state = (
+                TaskState.INPUT_REQUIRED if isinstance(end, InputRequired) else TaskState.AUTH_REQUIRED
+            )
             prompt, data = end.prompt, end.data
             await self._emit(
                 lambda: [*mapper.finish(), mapper.end(state, prompt, usage=usage, data=data)],
@@ -439,16 +445,14 @@ class TaskRuntime:
             self._queue.appendleft(_TurnRequest(None, handles=request.handles))
             return False
         await self._emit(
-            lambda: [*mapper.finish(final_text), mapper.end("completed", usage=usage)],
+            lambda: [*mapper.finish(final_text), mapper.end(TaskState.COMPLETED, usage=usage)],
             memory=memory, release=owner,
         )
         return True
 
-    def _memory(self, message: dict[str, Any] | None, said: str) -> MemoryAdd | None:
+    def _memory(self, message: Message | None, said: str) -> MemoryAdd | None:
         said_message = (
-            [objects.agent_message([objects.text_part(said)], self.task_id, self.context_id)]
-            if said
-            else []
+            [agent_message([TextPart(said)], self.task_id, self.context_id)] if said else []
         )
         entries = ([message] if message is not None else []) + said_message
         if not entries:
@@ -470,7 +474,7 @@ class TaskRuntime:
                 log.exception("could not close the answer of task %s", self.task_id)
                 head = []
             await self._write(
-                [*head, mapper.end("failed", error, closing, usage)], closing,
+                [*head, mapper.end(TaskState.FAILED, error, closing, usage)], closing,
                 memory=memory, release=self._owner,
             )
 
@@ -543,7 +547,7 @@ class TaskRuntime:
                 log.error("ticket %s: output is not JSON; failing it", ticket_id)
                 state, output, error = "failed", None, "the tool's output is not JSON"
             settled = ticket.settle(state, output=output, error=error)
-            current = self.state if self.state in objects.INTERRUPTED_STATES else "working"
+            current = self.state if self.state in INTERRUPTED_STATES else TaskState.WORKING
             try:
                 await self._write(self._events.ticket_event(settled, current), [settled])
             except TicketRaced:  # settled meanwhile by another process
@@ -562,7 +566,10 @@ class TaskRuntime:
         async with self._lock:
             closing = await self._closing_tickets("the server restarted during the turn")
             log = await self._store.read_log(self.task_id)
-            frames = [*self._events.close_interrupted(log), self._events.end("failed", RESTARTED, closing)]
+            frames = [
+                *self._events.close_interrupted(log),
+                self._events.end(TaskState.FAILED, RESTARTED, closing),
+            ]
             await self._write(frames, closing, release=dead_owner)
         if self.terminal:
             return
@@ -600,7 +607,7 @@ class TaskRuntime:
                 closing = await self._closing_tickets("the task was canceled")
                 head = mapper.finish() if mapper is not None else []
                 await self._write(
-                    [*head, self._events.end("canceled", CANCELED, closing)], closing,
+                    [*head, self._events.end(TaskState.CANCELED, CANCELED, closing)], closing,
                     release=self._owner,
                 )
         finally:

@@ -10,14 +10,14 @@ the client accepts only `text/event-stream` (see `app._wants_sse`).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from a2a_server.errors import InternalError
 from a2a_server.handler import PrimedStream
 from a2a_server.jsoncodec import dumps_bytes
 from a2a_server.jsonrpc import RequestId, error_response
-from a2a_server.protocol.objects import Frame
+from a2a_server.model import Frame
 
 __all__ = ["KEEPALIVE", "encode_error", "encode_frame", "event_stream"]
 
@@ -26,8 +26,12 @@ log = logging.getLogger("a2a_server")
 KEEPALIVE = b": keep-alive\n\n"
 
 
-def encode_frame(seq: int, request_id: RequestId, frame: Frame) -> bytes:
-    body = dumps_bytes({"jsonrpc": "2.0", "id": request_id, "result": frame})
+FrameJSON = Callable[[Frame], Any]
+"""A codec's JSON of one frame (the `result` of an event)."""
+
+
+def encode_frame(seq: int, request_id: RequestId, result: Any) -> bytes:
+    body = dumps_bytes({"jsonrpc": "2.0", "id": request_id, "result": result})
     return b"id: %d\ndata: %s\n\n" % (seq, body)
 
 
@@ -36,10 +40,12 @@ def encode_error(body: dict[str, Any]) -> bytes:
     return b"data: %s\n\n" % dumps_bytes(body)
 
 
-async def event_stream(stream: PrimedStream, request_id: RequestId) -> AsyncIterator[bytes]:
+async def event_stream(
+    stream: PrimedStream, request_id: RequestId, frame_json: FrameJSON
+) -> AsyncIterator[bytes]:
     if stream.first is not None:
         seq, frame = stream.first
-        yield encode_frame(seq, request_id, frame)
+        yield encode_frame(seq, request_id, frame_json(frame))
     else:
         yield KEEPALIVE  # commit the response now: the first frame may be a while
     try:
@@ -47,7 +53,7 @@ async def event_stream(stream: PrimedStream, request_id: RequestId) -> AsyncIter
             if item is None:
                 yield KEEPALIVE
             else:
-                yield encode_frame(item[0], request_id, item[1])
+                yield encode_frame(item[0], request_id, frame_json(item[1]))
     except Exception:
         log.exception("stream failed after its first frame")
         yield encode_error(error_response(InternalError(), request_id))

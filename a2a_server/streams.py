@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from a2a_server.protocol.objects import Frame
+from a2a_server.model import Frame, StatusUpdate
 from a2a_server.store.base import TaskStore
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ __all__ = ["Subscription", "is_final_frame"]
 
 
 def is_final_frame(frame: Frame) -> bool:
-    return frame.get("final") is True and frame.get("kind") == "status-update"
+    return type(frame) is StatusUpdate and frame.final
 
 
 class Subscription:

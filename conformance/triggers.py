@@ -15,6 +15,6 @@ COMPLETE = "conformance:complete"
 PARK = "conformance:park"
 INPUT_REQUIRED = "conformance:input-required"
 LONG_MESSAGE_ID = "test-resubscribe-message-id"
-from a2a_server.ticket_api import TICKETS_EXTENSION_URI as TICKETS_EXTENSION  # noqa: E402
+from a2a_server.extensions import TICKETS_EXTENSION_URI as TICKETS_EXTENSION  # noqa: E402
 
 __all__ = ["COMPLETE", "INPUT_REQUIRED", "LONG_MESSAGE_ID", "PARK", "TICKETS_EXTENSION"]

@@ -70,7 +70,8 @@ PARAM_CASES: list[tuple[str, dict[str, Any], int, str]] = [
     ("no parts", {"message": message(parts=...)}, -32602, "parts"),
     ("empty parts", {"message": message(parts=[])}, -32602, "parts"),
     ("parts not a list", {"message": message(parts="invalid")}, -32602, "parts"),
-    ("part without kind", {"message": message(parts=[{"text": "hi"}])}, -32602, "kind"),
+    ("part without kind, two contents", {"message": message(parts=[{"text": "hi", "data": {}}])}, -32602, "kind"),
+    ("part without kind or content", {"message": message(parts=[{"metadata": {}}])}, -32602, "kind"),
     ("unknown part kind", {"message": message(parts=[{"kind": "video", "url": "x"}])}, -32602, "kind"),
     ("text not a string", {"message": message(parts=[{"kind": "text", "text": 5}])}, -32602, "text"),
     ("data not an object", {"message": message(parts=[{"kind": "data", "data": [1, 2]}])}, -32602, "data"),
@@ -290,3 +291,21 @@ async def test_streaming_method_errors_follow_accept(client: httpx.AsyncClient, 
         assert reply["error"]["code"] in (-32001, -32602)
     unary = await client.post("/", json={"jsonrpc": "2.0", "id": 1, "method": "tasks/get", "params": {"id": "x"}}, headers=headers)
     assert unary.headers["content-type"].startswith("application/json")
+
+
+async def test_parts_without_kind_are_read_by_their_content(client: httpx.AsyncClient) -> None:
+    """Tolerant in what we accept (fasta2a's client sends 1.0-style parts under 0.3 methods):
+    a part with no `kind` but one unambiguous content is that kind; what we send back always
+    carries `kind`, checked against the official schema."""
+    parts = [
+        {"text": "hello"},
+        {"data": {"n": 1}},
+        {"file": {"uri": "https://example.com/a.txt"}},
+        {"raw": "aGk=", "filename": "hi.txt", "mediaType": "text/plain"},
+        {"url": "https://example.com/b.png", "mediaType": "image/png"},
+    ]
+    reply = await rpc(client, "message/send", {"message": message(parts=parts)})
+    history = reply["result"]["history"][0]["parts"]
+    assert [p["kind"] for p in history] == ["text", "data", "file", "file", "file"]
+    assert history[3]["file"] == {"name": "hi.txt", "mimeType": "text/plain", "bytes": "aGk="}
+    assert history[4]["file"] == {"mimeType": "image/png", "uri": "https://example.com/b.png"}

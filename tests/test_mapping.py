@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from a2a_server.mapping import TurnMapper, apply, merged_parts
-from a2a_server.protocol import objects
+from a2a_server.mapping import TurnMapper, apply, merged_parts, new_task
+from a2a_server.model import ArtifactUpdate, DataPart, Frame, Message, Role, TaskState, TextPart
+from a2a_server.protocol import v0_3
 from a2a_server.runner.base import Turn
 from a2a_server.runner.events import (
     Completed,
@@ -26,6 +27,13 @@ from tests.schema import validate_result
 pytestmark = pytest.mark.anyio
 
 
+def _wire(frame: Frame) -> dict[str, Any]:
+    """A frame as a 0.3 client gets it, checked against the official schema."""
+    out = v0_3.frame_json(frame)
+    validate_result(out)
+    return out
+
+
 def test_mapper_holds_back_the_newest_delta() -> None:
     m = TurnMapper("t", "c")
     m.add_text("a")
@@ -34,35 +42,36 @@ def test_mapper_holds_back_the_newest_delta() -> None:
     m.add_text("")  # empty deltas are dropped
     m.add_text("c")
     (chunk,) = m.flush()
-    assert chunk["artifact"]["parts"] == [{"kind": "text", "text": "ab"}]
-    assert chunk["append"] is False and chunk["lastChunk"] is False
+    assert isinstance(chunk, ArtifactUpdate)
+    assert chunk.artifact.parts == (TextPart("ab"),)
+    assert chunk.append is False and chunk.last_chunk is False
     (last,) = m.finish()
-    assert last["artifact"]["parts"] == [{"kind": "text", "text": "c"}]
-    assert last["append"] is True and last["lastChunk"] is True
-    assert last["artifact"]["artifactId"] == chunk["artifact"]["artifactId"]
+    assert isinstance(last, ArtifactUpdate)
+    assert last.artifact.parts == (TextPart("c"),)
+    assert last.append is True and last.last_chunk is True
+    assert last.artifact.artifact_id == chunk.artifact.artifact_id
     assert m.finish() == []
-    for frame in (chunk, last):
-        validate_result(frame)
+    assert _wire(last)["lastChunk"] is True and _wire(chunk)["append"] is False
 
 
 def test_flush_before_event_keeps_one_character() -> None:
     m = TurnMapper("t", "c")
     m.add_text("Let me check. ")
     (chunk,) = m.flush_before_event()
-    assert chunk["artifact"]["parts"][0]["text"] == "Let me check."
+    assert _wire(chunk)["artifact"]["parts"][0]["text"] == "Let me check."
     assert m.flush_before_event() == []
     (last,) = m.finish()
-    assert last["artifact"]["parts"][0]["text"] == " " and last["lastChunk"] is True
+    assert _wire(last)["artifact"]["parts"][0]["text"] == " " and _wire(last)["lastChunk"] is True
 
 
 def test_mapper_final_text_only_when_nothing_streamed() -> None:
     m = TurnMapper("t", "c")
     (only,) = m.finish("whole answer")
-    assert only["append"] is False and only["lastChunk"] is True
+    assert _wire(only)["append"] is False and _wire(only)["lastChunk"] is True
     m2 = TurnMapper("t", "c")
     m2.add_text("streamed")
     (last,) = m2.finish("ignored")
-    assert last["artifact"]["parts"][0]["text"] == "streamed"
+    assert _wire(last)["artifact"]["parts"][0]["text"] == "streamed"
     assert TurnMapper("t", "c").finish() == []
 
 
@@ -71,14 +80,13 @@ def test_progress_frames_are_valid_and_describe_the_call() -> None:
     (issue 10: nothing the framework streamed is lost), in a DataPart, never in the answer."""
     m = TurnMapper("t", "c")
     frames = [
-        m.progress(StepStarted(2)),
-        m.progress(ToolStarted("clock", "c1", {"x": 1})),
-        m.progress(ToolCompleted("clock", "c1", True, {"utc": "noon"})),
-        m.progress(ToolCompleted("clock", "c2", False, None, "boom")),
-        m.progress(ToolCompleted("clock", "c3", True, object())),  # not JSON: left out
+        _wire(m.progress(StepStarted(2))),
+        _wire(m.progress(ToolStarted("clock", "c1", {"x": 1}))),
+        _wire(m.progress(ToolCompleted("clock", "c1", True, {"utc": "noon"}))),
+        _wire(m.progress(ToolCompleted("clock", "c2", False, None, "boom"))),
+        _wire(m.progress(ToolCompleted("clock", "c3", True, object()))),  # not JSON: left out
     ]
     for f in frames:
-        validate_result(f)
         assert f["status"]["state"] == "working" and f["final"] is False
     data = [f["status"]["message"]["parts"][0]["data"] for f in frames]
     assert data[1] == {"type": "tool_started", "toolName": "clock", "toolCallId": "c1", "arguments": {"x": 1}}
@@ -91,7 +99,8 @@ def test_progress_frames_are_valid_and_describe_the_call() -> None:
 
 
 def test_fold_merges_chunks_and_tracks_state() -> None:
-    task = apply(None, objects.task("t", "c", "submitted", [{"kind": "message"}]))
+    user = Message(Role.USER, (TextPart("hi"),), "m1", "t", "c")
+    task = apply(None, new_task("t", "c", user))
     m = TurnMapper("t", "c")
     for piece in ("Hel", "lo ", "wor", "ld"):
         m.add_text(piece)
@@ -99,17 +108,18 @@ def test_fold_merges_chunks_and_tracks_state() -> None:
             apply(task, f)
     for f in m.finish():
         apply(task, f)
-    apply(task, m.end("completed"))
-    assert task["status"]["state"] == "completed"
-    assert task["artifacts"][0]["parts"] == [{"kind": "text", "text": "Hello world"}]
+    apply(task, m.end(TaskState.COMPLETED))
+    assert task.status.state is TaskState.COMPLETED
+    assert task.artifacts[0].parts == (TextPart("Hello world"),)
+    validate_result(v0_3.task_json(task))
 
 
 def test_merged_parts_keeps_non_text_apart() -> None:
-    a = {"kind": "text", "text": "a"}
-    d = {"kind": "data", "data": {}}
-    assert merged_parts([a], [{"kind": "text", "text": "b"}, d]) == [{"kind": "text", "text": "ab"}, d]
-    tagged = {"kind": "text", "text": "c", "metadata": {"x": 1}}
-    assert merged_parts([a], [tagged]) == [a, tagged]
+    a = TextPart("a")
+    d = DataPart({})
+    assert merged_parts([a], [TextPart("b"), d]) == (TextPart("ab"), d)
+    tagged = TextPart("c", {"x": 1})
+    assert merged_parts([a], [tagged]) == (a, tagged)
 
 
 class Scripted:

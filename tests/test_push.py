@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from a2a_server import Settings, create_app
+from a2a_server.model import PushConfig
 from a2a_server.push import auth_header, sign
 from a2a_server.runner.conformance import ConformanceRunner
 from a2a_server.runner.demo import DemoRunner
@@ -122,11 +123,14 @@ async def _count(r: Receiver, path: str, n: int) -> bool:
 
 
 def test_auth_header_and_sign() -> None:
-    assert auth_header(None) is None
-    assert auth_header({"schemes": ["Bearer"]}) is None
-    assert auth_header({"schemes": ["Bearer"], "credentials": "t"}) == "Bearer t"
-    assert auth_header({"schemes": ["Basic"], "credentials": "u:p"}) == "Basic " + base64.b64encode(b"u:p").decode()
-    assert auth_header({"schemes": ["Basic"], "credentials": "dTpw"}) == "Basic dTpw"
+    def config(schemes: tuple[str, ...] = (), credentials: str | None = None) -> PushConfig:
+        return PushConfig("c", "https://example.com/hook", schemes=schemes, credentials=credentials)
+
+    assert auth_header(config()) is None
+    assert auth_header(config(("Bearer",))) is None
+    assert auth_header(config(("Bearer",), "t")) == "Bearer t"
+    assert auth_header(config(("Basic",), "u:p")) == "Basic " + base64.b64encode(b"u:p").decode()
+    assert auth_header(config(("Basic",), "dTpw")) == "Basic dTpw"
     assert sign("k", b"{}", 100) == "t=100,v1=" + hmac.new(b"k", b"100.{}", hashlib.sha256).hexdigest()
 
 

@@ -68,7 +68,7 @@ async def test_two_processes_never_run_turns_of_one_task_at_once() -> None:
             await asyncio.sleep(3)
             final = (await rpc(a, "tasks/get", {"id": task["id"]}))["result"]
         log = await SQLiteStore(db).read_log(task["id"])
-    kinds = [(f["kind"], f.get("status", {}).get("state"), f.get("final")) for _, f in log]
+    kinds = [(type(f).__name__, getattr(getattr(f, "status", None), "state", None), getattr(f, "final", None)) for _, f in log]
     print("overlapping turns:", runner.overlaps, "| resume turns:", runner.resumes)
     print("final state:", final["status"]["state"], "| artifacts:", [a["parts"][0].get("text", "")[:60] for a in final.get("artifacts", [])])
     print("last frames:", kinds[-4:])
@@ -80,7 +80,8 @@ async def test_a_surviving_process_fails_the_turn_of_a_dead_one() -> None:
     runs only at start-up, so B never fails A's turn: the task stays `working` for good."""
     import socket
 
-    from a2a_server.protocol import objects
+    from a2a_server.mapping import agent_message, new_task
+    from a2a_server.model import Status, StatusUpdate, TaskState, TextPart, new_id
     from a2a_server.runner.demo import DemoRunner
 
     with tempfile.TemporaryDirectory() as d:
@@ -88,9 +89,9 @@ async def test_a_surviving_process_fails_the_turn_of_a_dead_one() -> None:
         app = create_app(Settings(store=f"sqlite:///{db}", sweep_seconds=0.1), DemoRunner())
         async with app.router.lifespan_context(app):  # process B, already running
             store = SQLiteStore(db)  # process A's writes, then A is SIGKILLed
-            tid, cid = objects.new_id(), objects.new_id()
-            await store.create(objects.task(tid, cid, "submitted", []))
-            await store.append(tid, [objects.status_update(tid, cid, "working")])
+            tid, cid = new_id(), new_id()
+            await store.create(new_task(tid, cid, agent_message([TextPart("hi")], tid, cid)))
+            await store.append(tid, [StatusUpdate(tid, cid, Status(TaskState.WORKING))])
             await store.claim_turn(tid, f"{socket.gethostname()}:999999:1")  # a pid that is gone
             await asyncio.sleep(1.0)  # ten sweeps of B's janitor
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:

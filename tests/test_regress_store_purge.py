@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from a2a_server.protocol import objects
+from a2a_server.mapping import agent_message, new_task
+from a2a_server.model import Status, StatusUpdate, TaskState, TextPart, new_id
 from a2a_server.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.anyio
@@ -15,11 +16,11 @@ pytestmark = pytest.mark.anyio
 async def test_purge_takes_the_conversation_memory_along() -> None:
     with tempfile.TemporaryDirectory() as d:
         store = SQLiteStore(f"{d}/t.db")
-        tid, cid = objects.new_id(), objects.new_id()
-        msg = objects.agent_message([objects.text_part("my card number is 4111...")], tid, cid)
-        await store.create(objects.task(tid, cid, "submitted", [msg]))
+        tid, cid = new_id(), new_id()
+        msg = agent_message([TextPart("my card number is 4111...")], tid, cid)
+        await store.create(new_task(tid, cid, msg))
         await store.add_memory(cid, [msg], 50)
-        await store.append(tid, [objects.status_update(tid, cid, "completed", final=True)])
+        await store.append(tid, [StatusUpdate(tid, cid, Status(TaskState.COMPLETED), final=True)])
         assert await store.purge(time.time() + 1) == 1
         assert await store.get_task(tid) is None
         left = sqlite3.connect(f"{d}/t.db").execute("SELECT count(*) FROM memory").fetchone()[0]

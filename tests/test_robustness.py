@@ -13,7 +13,8 @@ import pytest
 
 from a2a_server import Settings, create_app
 from a2a_server.handler import CallContext
-from a2a_server.protocol.v0_3 import MessageSendParams, TaskIdParams
+from a2a_server.calls import SendMessage, TaskRef
+from a2a_server.model import ArtifactUpdate, Message, Role, StatusUpdate, TaskState, TextPart
 from a2a_server.runner.base import Turn
 from a2a_server.runner.conformance import ConformanceRunner
 from a2a_server.runner.demo import DemoRunner, safe_eval
@@ -24,6 +25,7 @@ from a2a_server.runner.events import (
     ToolBackgroundResolved,
     ToolDeferred,
 )
+from a2a_server.protocol import v0_3
 from a2a_server.store.memory import MemoryStore
 from tests.client import assert_stream_rules, rpc, send, stream, user_message
 from tests.conftest import in_process
@@ -31,11 +33,9 @@ from tests.conftest import in_process
 pytestmark = pytest.mark.anyio
 
 
-def params(text: str, **config: Any) -> MessageSendParams:
-    body: dict[str, Any] = {"message": {"role": "user", "messageId": uuid.uuid4().hex, "parts": [{"kind": "text", "text": text}]}}
-    if config:
-        body["configuration"] = config
-    return MessageSendParams.model_validate(body)
+def params(text: str, task_id: str | None = None, blocking: bool = True) -> SendMessage:
+    message = Message(Role.USER, (TextPart(text),), uuid.uuid4().hex, task_id)
+    return SendMessage(message, blocking=blocking)
 
 
 async def test_messages_queued_behind_the_turn_that_ends_the_task_get_an_error() -> None:
@@ -169,12 +169,14 @@ async def test_cancel_never_splits_a_write_with_a_slow_store() -> None:
             task = await handler.send_message(params(" ".join(["word"] * 40), blocking=False), CallContext())
             await asyncio.sleep(0.01 + trial * 0.002)
             try:
-                await handler.cancel_task(TaskIdParams(id=task["id"]), CallContext())
+                await handler.cancel_task(TaskRef(task.id), CallContext())
             except Exception:
                 continue
-            frames = [f for _, f in await store.read_log(task["id"])]
-            assert_stream_rules(frames)
-            text = "".join(p["text"] for f in frames if f["kind"] == "artifact-update" for p in f["artifact"]["parts"])
+            frames = [f for _, f in await store.read_log(task.id)]
+            assert_stream_rules([v0_3.frame_json(f) for f in frames])
+            text = "".join(
+                p.text for f in frames if isinstance(f, ArtifactUpdate) for p in f.artifact.parts  # type: ignore[union-attr]
+            )
             assert full.startswith(text)
 
 
@@ -201,16 +203,15 @@ async def test_a_stale_read_cannot_revive_an_ended_task() -> None:
         task = await handler.send_message(params("hi", blocking=False), ctx)
         await asyncio.sleep(0.01)
         handler._runtimes.clear()  # as if another process ran it: this one must read the store
-        follow = asyncio.create_task(handler.send_message(
-            MessageSendParams.model_validate({"message": {**params("again").message.wire(), "taskId": task["id"]}}), ctx
-        ))
+        follow = asyncio.create_task(handler.send_message(params("again", task.id), ctx))
         await asyncio.sleep(0.01)  # the follow-up has read a snapshot: working ...
         runner.gate.set()          # ... and the task completes before the answer arrives
         with pytest.raises(Exception) as failure:
             await asyncio.wait_for(follow, 5)
         assert getattr(failure.value, "code", None) == -32004
-        frames = [f for _, f in await store.read_log(task["id"])]
-        assert frames[-1]["final"] is True and frames[-1]["status"]["state"] == "completed"
+        frames = [f for _, f in await store.read_log(task.id)]
+        last = frames[-1]
+        assert isinstance(last, StatusUpdate) and last.final and last.status.state is TaskState.COMPLETED
 
 
 async def test_validation_names_the_field_as_the_client_wrote_it() -> None:

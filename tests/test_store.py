@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from a2a_server.mapping import TurnMapper
-from a2a_server.protocol import objects
+from a2a_server.mapping import TurnMapper, agent_message
+from a2a_server.mapping import new_task as _new_task
+from a2a_server.model import Frame, Message, Role, Status, StatusUpdate, Task, TaskState, TextPart
 from a2a_server.store.base import TaskStore, TicketRaced, open_store
 from a2a_server.store.memory import MemoryStore
 from a2a_server.store.sqlite import SQLiteStore
@@ -29,17 +30,21 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await s.close()
 
 
-def new_task(task_id: str = "t1") -> dict[str, Any]:
-    return objects.task(task_id, "c1", "submitted", [{"kind": "message", "role": "user", "messageId": "m", "parts": [{"kind": "text", "text": "hi"}]}])
+def new_task(task_id: str = "t1") -> Task:
+    return _new_task(task_id, "c1", Message(Role.USER, (TextPart("hi"),), "m", task_id, "c1"))
 
 
-def turn_frames(task_id: str, pieces: list[str]) -> list[dict[str, Any]]:
+def status(state: TaskState, final: bool = False) -> StatusUpdate:
+    return StatusUpdate("t1", "c1", Status(state), final=final)
+
+
+def turn_frames(task_id: str, pieces: list[str]) -> list[Frame]:
     m = TurnMapper(task_id, "c1")
     frames = [m.working()]
     for p in pieces:
         m.add_text(p)
         frames += m.flush()
-    return frames + m.finish() + [m.end("completed")]
+    return frames + m.finish() + [m.end(TaskState.COMPLETED)]
 
 
 async def test_log_and_fold(store: TaskStore) -> None:
@@ -47,16 +52,18 @@ async def test_log_and_fold(store: TaskStore) -> None:
     frames = turn_frames("t1", ["a", "b", "c"])
     assert await store.append("t1", frames[:2]) == 3
     mid, seq = await store.snapshot("t1")  # type: ignore[misc]
-    assert seq == 3 and mid["status"]["state"] == "working"
+    assert seq == 3 and mid.status.state is TaskState.WORKING
     assert await store.append("t1", frames[2:]) == 1 + len(frames)
     task = await store.get_task("t1")
-    assert task is not None and task["status"]["state"] == "completed"
-    assert task["artifacts"][0]["parts"] == [{"kind": "text", "text": "abc"}]
+    assert task is not None and task.status.state is TaskState.COMPLETED
+    assert task.artifacts[0].parts == (TextPart("abc"),)
     log = await store.read_log("t1")
     assert [s for s, _ in log] == list(range(1, 2 + len(frames)))
     assert [f for _, f in await store.read_log("t1", after=3)] == frames[2:]
-    task["status"]["state"] = "mutated"  # what a store returns is the caller's
-    assert (await store.get_task("t1"))["status"]["state"] == "completed"  # type: ignore[index]
+    task.status = Status(TaskState.FAILED)  # what a store returns is the caller's
+    task.history.clear()
+    again = await store.get_task("t1")
+    assert again is not None and again.status.state is TaskState.COMPLETED and again.history
     assert await store.get_task("nope") is None and await store.snapshot("nope") is None
     assert await store.open_tasks() == []
 
@@ -74,9 +81,10 @@ async def test_tickets_memory_running_purge(store: TaskStore) -> None:
     assert await store.get_ticket("k2") == done
     assert await store.get_ticket("nope") is None
 
-    await store.add_memory("c1", [{"n": i} for i in range(5)], limit=3)
-    await store.add_memory("c1", [{"n": 5}], limit=3)
-    assert await store.get_memory("c1") == [{"n": 3}, {"n": 4}, {"n": 5}]
+    said = [agent_message([TextPart(str(i))], "t1", "c1") for i in range(6)]
+    await store.add_memory("c1", said[:5], limit=3)
+    await store.add_memory("c1", said[5:], limit=3)
+    assert await store.get_memory("c1") == said[3:]
 
     assert await store.claim_turn("t1", "host:1:1")
     assert await store.claim_turn("t1", "host:1:1")  # again, by the same process
@@ -91,11 +99,11 @@ async def test_tickets_memory_running_purge(store: TaskStore) -> None:
     await store.append("t1", [], [raced])
     await store.append("t1", [], [raced.settle("resolved", output=1)])
     with pytest.raises(TicketRaced):  # settling a ticket that is no longer pending
-        await store.append("t1", [objects.status_update("t1", "c1", "working")], [raced.settle("failed", error="e")])
+        await store.append("t1", [status(TaskState.WORKING)], [raced.settle("failed", error="e")])
     assert (await store.get_ticket("k3")).state == "resolved"  # type: ignore[union-attr]
 
     assert await store.open_tasks() == ["t1"]
-    await store.append("t1", [objects.status_update("t1", "c1", "canceled", final=True)])
+    await store.append("t1", [status(TaskState.CANCELED, final=True)])
     assert await store.purge(time.time() - 60) == 0
     assert await store.purge(time.time() + 1) == 1
     assert await store.get_task("t1") is None and await store.get_ticket("k1") is None
@@ -105,13 +113,13 @@ async def test_tickets_memory_running_purge(store: TaskStore) -> None:
 async def test_sqlite_write_is_all_or_nothing(tmp_path: Path) -> None:
     store = SQLiteStore(str(tmp_path / "t.db"))
     await store.create(new_task())
-    good = objects.status_update("t1", "c1", "working")
-    bad = {"kind": "status-update", "status": {"state": "working"}, "oops": object()}
+    good = status(TaskState.WORKING)
+    bad = StatusUpdate("t1", "c1", Status(TaskState.WORKING), metadata={"oops": object()})
     with pytest.raises(TypeError):
         await store.append("t1", [good, bad], [Ticket("k1", "t1", "c1", "x", "y")])
     assert [s for s, _ in await store.read_log("t1")] == [1]
     assert await store.get_ticket("k1") is None
-    assert (await store.get_task("t1"))["status"]["state"] == "submitted"  # type: ignore[index]
+    assert (await store.get_task("t1")).status.state is TaskState.SUBMITTED  # type: ignore[union-attr]
     assert await store.append("t1", [good]) == 2  # and the store still works
     await store.close()
 
@@ -125,7 +133,7 @@ async def test_sqlite_survives_reopen_and_is_shared(tmp_path: Path) -> None:
     await a.close()
     await b.close()
     c = SQLiteStore(path)
-    assert (await c.get_task("t1"))["status"]["state"] == "completed"  # type: ignore[index]
+    assert (await c.get_task("t1")).status.state is TaskState.COMPLETED  # type: ignore[union-attr]
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     await c.close()
 
@@ -157,7 +165,7 @@ async def test_append_cost_does_not_grow_with_the_task(tmp_path: Path) -> None:
 
         async def one_event() -> None:
             m.add_text("tok ")
-            await store.append("t1", m.flush() or [objects.status_update("t1", "c1", "working")])
+            await store.append("t1", m.flush() or [status(TaskState.WORKING)])
 
         for _ in range(size - 1):
             await one_event()
@@ -182,8 +190,8 @@ async def test_no_frames_after_a_task_ended(store: TaskStore) -> None:
     await store.create(new_task())
     await store.append("t1", turn_frames("t1", ["x"]))
     with pytest.raises(TaskEnded):
-        await store.append("t1", [objects.status_update("t1", "c1", "working")])
+        await store.append("t1", [status(TaskState.WORKING)])
     late = Ticket("k9", "t1", "c1", "x", "y")
     await store.append("t1", [], [late])  # tickets alone may still be written
     assert (await store.get_ticket("k9")) == late
-    assert (await store.get_task("t1"))["status"]["state"] == "completed"  # type: ignore[index]
+    assert (await store.get_task("t1")).status.state is TaskState.COMPLETED  # type: ignore[union-attr]

@@ -12,7 +12,7 @@ import pytest
 from a2a_server.runner.base import Turn
 from a2a_server.runner.conformance import ConformanceRunner
 from a2a_server.runner.events import Completed, RunnerEvent, TextDelta, ToolDeferred
-from a2a_server.ticket_api import TICKETS_EXTENSION_URI
+from a2a_server.extensions import TICKETS_EXTENSION_URI
 from tests.client import (
     answer_text,
     assert_stream_rules,

@@ -1,46 +1,66 @@
-"""Pydantic models of A2A 0.3.0 request params: the only place client input is validated.
+"""The A2A 0.3.0 codec: params in (validated by pydantic models), results and frames out.
 
-Rules worth knowing (spec §6, schema `MessageSendParams`):
-- `messageId`, `role`, `parts` (non-empty) and each part's `kind` are required; a message's own
-  `kind` may be omitted but, if present, must be "message".
+In, per the schema (`MessageSendParams`, spec §6):
+- `messageId`, `role` and `parts` (non-empty) are required; a message's own `kind` may be left
+  out but, if present, must be "message". `null` for an optional field means absent. Unknown
+  fields are ignored.
+- A part says what it is with `kind`. Be tolerant in what we accept: a part without `kind`
+  but with exactly one of `text`, `file` or `data` (or 1.0's `raw` or `url`, as fasta2a's
+  client sends) is read as that kind; anything still ambiguous is -32602 naming the field.
 - `data` of a data part must be a JSON object; a file has exactly one of `bytes` or `uri`.
-- `null` for an optional field (`taskId`, `contextId`, `metadata`, ...) means absent.
-Unknown fields are ignored, so what we store is always schema-valid.
+- `--lenient-messages`: a message without `role` or `messageId` is a user's, with a new id.
+
+Out: plain dicts, camelCase, `kind` always set, absent fields left out, never re-validated at
+run time (the test suite validates every object it sees against the official schema). A
+DataPart whose data is not an object travels as {"value": ...} with
+`metadata.data_part_compat` (as the 1.3.0 SDK does).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from a2a_server import model
+from a2a_server import calls, model
+from a2a_server.model import (
+    ArtifactUpdate,
+    DataPart as _DataPart,
+    FilePart as _FilePart,
+    Frame,
+    Message as _Message,
+    Part as _Part,
+    PushConfig,
+    Status,
+    StatusUpdate,
+    Task,
+    TextPart as _TextPart,
+)
 
 __all__ = [
-    "DataPart",
-    "DeleteTaskPushNotificationConfigParams",
-    "FileContent",
-    "FilePart",
-    "GetTaskPushNotificationConfigParams",
-    "Message",
-    "MessageSendConfiguration",
-    "MessageSendParams",
-    "Part",
-    "PushNotificationAuthenticationInfo",
-    "PushNotificationConfig",
-    "TaskIdParams",
-    "TaskPushNotificationConfig",
-    "TaskQueryParams",
-    "TextPart",
+    "VERSION",
+    "frame_json",
+    "message_json",
+    "parse_get_push_config",
+    "parse_get_task",
+    "parse_push_config_ref",
+    "parse_send",
+    "parse_set_push_config",
+    "parse_task_ref",
+    "push_config_json",
+    "push_configs_json",
+    "send_result_json",
+    "task_json",
 ]
+
+VERSION = "0.3"
 
 
 class _Wire(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True, strict=True)
 
-    def wire(self) -> dict[str, Any]:
-        """The JSON form: camelCase, absent fields left out."""
-        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+# -- in ----------------------------------------------------------------------------------------
 
 
 class TextPart(_Wire):
@@ -48,8 +68,8 @@ class TextPart(_Wire):
     text: str
     metadata: dict[str, Any] | None = None
 
-    def to_model(self) -> model.Part:
-        return model.TextPart(self.text, self.metadata)
+    def to_model(self) -> _Part:
+        return _TextPart(self.text, self.metadata)
 
 
 class FileContent(_Wire):
@@ -70,9 +90,9 @@ class FilePart(_Wire):
     file: FileContent
     metadata: dict[str, Any] | None = None
 
-    def to_model(self) -> model.Part:
+    def to_model(self) -> _Part:
         f = self.file
-        return model.FilePart(f.bytes, f.uri, f.name, f.mime_type, self.metadata)
+        return _FilePart(f.bytes, f.uri, f.name, f.mime_type, self.metadata)
 
 
 class DataPart(_Wire):
@@ -80,11 +100,36 @@ class DataPart(_Wire):
     data: dict[str, Any]
     metadata: dict[str, Any] | None = None
 
-    def to_model(self) -> model.Part:
-        return model.DataPart(self.data, self.metadata)
+    def to_model(self) -> _Part:
+        return _DataPart(self.data, self.metadata)
 
 
-Part = Annotated[TextPart | FilePart | DataPart, Field(discriminator="kind")]
+_CONTENT_KEYS = ("text", "file", "data", "raw", "url")
+
+
+def _infer_kind(part: Any) -> Any:
+    """A part without `kind` but one unambiguous content key is read as that kind; 1.0's
+    flat file fields (`raw`/`url`, `filename`, `mediaType`) become a 0.3 file."""
+    if not isinstance(part, dict) or part.get("kind") is not None:
+        return part
+    present = [k for k in _CONTENT_KEYS if part.get(k) is not None]
+    if len(present) != 1:
+        return part  # left to the discriminator: "kind is required"
+    key = present[0]
+    if key in ("raw", "url"):
+        file = {"bytes" if key == "raw" else "uri": part[key]}
+        if part.get("filename") is not None:
+            file["name"] = part["filename"]
+        if part.get("mediaType") is not None:
+            file["mimeType"] = part["mediaType"]
+        return {"kind": "file", "file": file, "metadata": part.get("metadata")}
+    return {**part, "kind": key}
+
+
+Part = Annotated[
+    Annotated[TextPart | FilePart | DataPart, Field(discriminator="kind")],
+    BeforeValidator(_infer_kind),
+]
 
 
 class Message(_Wire):
@@ -98,8 +143,8 @@ class Message(_Wire):
     extensions: list[str] | None = None
     metadata: dict[str, Any] | None = None
 
-    def to_model(self) -> model.Message:
-        return model.Message(
+    def to_model(self) -> _Message:
+        return _Message(
             model.Role(self.role),
             tuple(p.to_model() for p in self.parts),
             self.message_id,
@@ -121,6 +166,17 @@ class PushNotificationConfig(_Wire):
     url: str
     token: str | None = None
     authentication: PushNotificationAuthenticationInfo | None = None
+
+    def to_model(self) -> PushConfig:
+        auth = self.authentication
+        return PushConfig(
+            self.id or calls.DEFAULT_PUSH_ID,
+            self.url,
+            self.token,
+            tuple(auth.schemes) if auth else (),
+            auth.credentials if auth else None,
+            VERSION,
+        )
 
 
 class MessageSendConfiguration(_Wire):
@@ -166,6 +222,194 @@ class DeleteTaskPushNotificationConfigParams(_Wire):
     metadata: dict[str, Any] | None = None
 
 
-def message_from_json(obj: dict[str, Any]) -> model.Message:
-    """A 0.3 message (as stored or received) as the neutral model."""
-    return Message.model_validate(obj).to_model()
+def _lenient(params: dict[str, Any]) -> dict[str, Any]:
+    message = params.get("message")
+    if not isinstance(message, dict):
+        return params
+    message = dict(message)
+    if message.get("role") is None:
+        message["role"] = "user"
+    if message.get("messageId") is None:
+        message["messageId"] = model.new_id()
+    return {**params, "message": message}
+
+
+def parse_send(params: dict[str, Any], lenient: bool = False) -> calls.SendMessage:
+    p = MessageSendParams.model_validate(_lenient(params) if lenient else params)
+    config = p.configuration
+    if config is None:
+        return calls.SendMessage(p.message.to_model(), metadata=p.metadata)
+    push = config.push_notification_config
+    return calls.SendMessage(
+        p.message.to_model(),
+        blocking=config.blocking is not False,
+        history_length=config.history_length,
+        push_config=None if push is None else push.to_model(),
+        accepted_output_modes=tuple(config.accepted_output_modes or ()),
+        metadata=p.metadata,
+    )
+
+
+def parse_get_task(params: dict[str, Any], lenient: bool = False) -> calls.GetTask:
+    p = TaskQueryParams.model_validate(params)
+    return calls.GetTask(p.id, p.history_length)
+
+
+def parse_task_ref(params: dict[str, Any], lenient: bool = False) -> calls.TaskRef:
+    p = TaskIdParams.model_validate(params)
+    return calls.TaskRef(p.id, p.metadata)
+
+
+def parse_set_push_config(params: dict[str, Any], lenient: bool = False) -> calls.SetPushConfig:
+    p = TaskPushNotificationConfig.model_validate(params)
+    return calls.SetPushConfig(p.task_id, p.push_notification_config.to_model())
+
+
+def parse_get_push_config(params: dict[str, Any], lenient: bool = False) -> calls.GetPushConfig:
+    p = GetTaskPushNotificationConfigParams.model_validate(params)
+    return calls.GetPushConfig(p.id, p.push_notification_config_id)
+
+
+def parse_push_config_ref(params: dict[str, Any], lenient: bool = False) -> calls.PushConfigRef:
+    p = DeleteTaskPushNotificationConfigParams.model_validate(params)
+    return calls.PushConfigRef(p.id, p.push_notification_config_id)
+
+
+# -- out ---------------------------------------------------------------------------------------
+
+
+def _part(p: _Part) -> dict[str, Any]:
+    kind = type(p)
+    if kind is _TextPart:
+        out: dict[str, Any] = {"kind": "text", "text": p.text}  # type: ignore[union-attr]
+    elif kind is _DataPart:
+        data = p.data  # type: ignore[union-attr]
+        if isinstance(data, dict):
+            out = {"kind": "data", "data": data}
+        else:  # 0.3 data is an object: carry other JSON values as the SDK's compat form does
+            meta = {**(p.metadata or {}), "data_part_compat": True}
+            return {"kind": "data", "data": {"value": data}, "metadata": meta}
+    else:
+        assert isinstance(p, _FilePart)
+        file: dict[str, Any] = {}
+        if p.filename is not None:
+            file["name"] = p.filename
+        if p.media_type is not None:
+            file["mimeType"] = p.media_type
+        if p.raw is not None:
+            file["bytes"] = p.raw
+        else:
+            file["uri"] = p.url
+        out = {"kind": "file", "file": file}
+    if p.metadata is not None:
+        out["metadata"] = p.metadata
+    return out
+
+
+def message_json(m: _Message) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "kind": "message",
+        "role": m.role.value,
+        "messageId": m.message_id,
+        "parts": [_part(p) for p in m.parts],
+    }
+    if m.task_id is not None:
+        out["taskId"] = m.task_id
+    if m.context_id is not None:
+        out["contextId"] = m.context_id
+    if m.reference_task_ids:
+        out["referenceTaskIds"] = list(m.reference_task_ids)
+    if m.extensions:
+        out["extensions"] = list(m.extensions)
+    if m.metadata is not None:
+        out["metadata"] = m.metadata
+    return out
+
+
+def _status(s: Status) -> dict[str, Any]:
+    out: dict[str, Any] = {"state": s.state.value, "timestamp": s.timestamp}
+    if s.message is not None:
+        out["message"] = message_json(s.message)
+    return out
+
+
+def _artifact(a: model.Artifact) -> dict[str, Any]:
+    out: dict[str, Any] = {"artifactId": a.artifact_id, "parts": [_part(p) for p in a.parts]}
+    if a.name is not None:
+        out["name"] = a.name
+    if a.description is not None:
+        out["description"] = a.description
+    if a.metadata is not None:
+        out["metadata"] = a.metadata
+    if a.extensions:
+        out["extensions"] = list(a.extensions)
+    return out
+
+
+def task_json(t: Task) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "kind": "task",
+        "id": t.id,
+        "contextId": t.context_id,
+        "status": _status(t.status),
+        "history": [message_json(m) for m in t.history],
+        "artifacts": [_artifact(a) for a in t.artifacts],
+    }
+    if t.metadata is not None:
+        out["metadata"] = t.metadata
+    return out
+
+
+def frame_json(f: Frame) -> dict[str, Any]:
+    """A frame as the `result` of an SSE event (spec §7.2)."""
+    kind = type(f)
+    if kind is ArtifactUpdate:
+        assert isinstance(f, ArtifactUpdate)
+        out: dict[str, Any] = {
+            "kind": "artifact-update",
+            "taskId": f.task_id,
+            "contextId": f.context_id,
+            "artifact": _artifact(f.artifact),
+            "append": f.append,
+            "lastChunk": f.last_chunk,
+        }
+    elif kind is StatusUpdate:
+        assert isinstance(f, StatusUpdate)
+        out = {
+            "kind": "status-update",
+            "taskId": f.task_id,
+            "contextId": f.context_id,
+            "status": _status(f.status),
+            "final": f.final,
+        }
+    elif kind is Task:
+        assert isinstance(f, Task)
+        return task_json(f)
+    else:
+        assert isinstance(f, _Message)
+        return message_json(f)
+    if f.metadata is not None:
+        out["metadata"] = f.metadata
+    return out
+
+
+def send_result_json(result: Task | _Message) -> dict[str, Any]:
+    """message/send's result: a Task or a Message, told apart by `kind`."""
+    return task_json(result) if type(result) is Task else message_json(result)  # type: ignore[arg-type]
+
+
+def push_config_json(task_id: str, c: PushConfig) -> dict[str, Any]:
+    """A TaskPushNotificationConfig."""
+    config: dict[str, Any] = {"id": c.id, "url": c.url}
+    if c.token is not None:
+        config["token"] = c.token
+    if c.schemes or c.credentials is not None:
+        auth: dict[str, Any] = {"schemes": list(c.schemes)}
+        if c.credentials is not None:
+            auth["credentials"] = c.credentials
+        config["authentication"] = auth
+    return {"taskId": task_id, "pushNotificationConfig": config}
+
+
+def push_configs_json(task_id: str, configs: list[PushConfig]) -> list[dict[str, Any]]:
+    return [push_config_json(task_id, c) for c in configs]

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from a2a_server.protocol.objects import Frame
+from a2a_server.model import Frame, Message, PushConfig, Task
 from a2a_server.tickets import Ticket
 
 __all__ = [
@@ -37,7 +37,7 @@ class MemoryAdd:
     """Messages to add to a context's conversation memory, keeping the last `limit`."""
 
     context_id: str
-    messages: Sequence[dict[str, Any]]
+    messages: Sequence[Message]
     limit: int
 
 
@@ -51,7 +51,8 @@ class TicketRaced(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """A push notification waiting to be sent: the Task as it was, for one config."""
+    """A push notification waiting to be sent: the Task as it was (in the stores' own form,
+    `store.codec`; the sender encodes it for the config's protocol version), for one config."""
 
     id: int
     task_id: str
@@ -69,7 +70,7 @@ class TaskEnded(Exception):
 
 
 class TaskStore(Protocol):
-    async def create(self, task: Frame) -> int:
+    async def create(self, task: Task) -> int:
         """Start a task's log with its Task frame; returns its sequence number (1)."""
         ...
 
@@ -105,11 +106,11 @@ class TaskStore(Protocol):
         the exception that lost the writes)."""
         ...
 
-    async def get_task(self, task_id: str) -> dict[str, Any] | None:
+    async def get_task(self, task_id: str) -> Task | None:
         """The current Task, or None if unknown (or purged)."""
         ...
 
-    async def snapshot(self, task_id: str) -> tuple[dict[str, Any], int] | None:
+    async def snapshot(self, task_id: str) -> tuple[Task, int] | None:
         """The current Task and the sequence number of the last frame folded into it."""
         ...
 
@@ -127,13 +128,11 @@ class TaskStore(Protocol):
         """Pending tickets whose deadline has passed."""
         ...
 
-    async def get_memory(self, context_id: str) -> list[dict[str, Any]]:
+    async def get_memory(self, context_id: str) -> list[Message]:
         """The conversation memory of a context: earlier messages, oldest first."""
         ...
 
-    async def add_memory(
-        self, context_id: str, messages: Sequence[dict[str, Any]], limit: int
-    ) -> None:
+    async def add_memory(self, context_id: str, messages: Sequence[Message], limit: int) -> None:
         """Add messages to a context's memory, dropping the oldest beyond `limit`."""
         ...
 
@@ -155,11 +154,11 @@ class TaskStore(Protocol):
 
     # -- push notifications ----------------------------------------------------------------
 
-    async def put_push_config(self, task_id: str, config: dict[str, Any]) -> None:
-        """Save a push config (wire form, with its `id`), replacing one with the same id."""
+    async def put_push_config(self, task_id: str, config: PushConfig) -> None:
+        """Save a push config, replacing one with the same id."""
         ...
 
-    async def push_configs(self, task_id: str) -> list[dict[str, Any]]:
+    async def push_configs(self, task_id: str) -> list[PushConfig]:
         """A task's push configs, oldest first."""
         ...
 

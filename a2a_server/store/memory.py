@@ -1,6 +1,7 @@
-"""The in-memory task store: for tests and for `--store memory`. Copies on the way out.
+"""The in-memory task store: for tests and for `--store memory`.
 
-Nothing survives the process; otherwise it behaves as the SQLite store does.
+Nothing survives the process; otherwise it behaves as the SQLite store does. Frames, messages
+and configs are frozen values, shared freely; a Task is copied on the way out.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from a2a_server.jsoncodec import copy, dumps_bytes
 from a2a_server.mapping import fold
-from a2a_server.protocol.objects import TERMINAL_STATES, Frame, is_final_state
+from a2a_server.model import FINAL_STATES, TERMINAL_STATES, Frame, Message, PushConfig, StatusUpdate, Task, TaskState
 from a2a_server.store.base import Delivery, MemoryAdd, TaskEnded, TicketRaced, TurnClaimed
+from a2a_server.store.codec import dump_task
 from a2a_server.tickets import Ticket
 
 __all__ = ["MemoryStore"]
@@ -26,24 +27,24 @@ class MemoryStore:
     def __init__(self) -> None:
         # a task is its log; reads fold the log's tail onto a snapshot taken when it rests
         self._logs: dict[str, list[Frame]] = {}
-        self._snapshots: dict[str, tuple[dict[str, Any], int]] = {}
-        self._states: dict[str, tuple[str, str]] = {}  # task -> (state, context id)
+        self._snapshots: dict[str, tuple[Task, int]] = {}
+        self._states: dict[str, tuple[TaskState, str]] = {}  # task -> (state, context id)
         self._ended: dict[str, float] = {}
         self._running: dict[str, str] = {}
         self._tickets: dict[str, Ticket] = {}
         self._task_tickets: dict[str, list[str]] = {}
-        self._memory: dict[str, list[dict[str, Any]]] = {}
-        self._push: dict[str, dict[str, dict[str, Any]]] = {}  # task -> config id -> config
+        self._memory: dict[str, list[Message]] = {}
+        self._push: dict[str, dict[str, PushConfig]] = {}  # task -> config id -> config
         self._outbox: dict[int, tuple[Delivery, float]] = {}  # id -> (delivery, due at)
         self._next_delivery = 1
 
-    async def create(self, task: Frame) -> int:
-        task_id = task["id"]
+    async def create(self, task: Task) -> int:
+        task_id = task.id
         if task_id in self._logs:
             raise ValueError(f"task {task_id} exists")
-        self._logs[task_id] = [task]
+        self._logs[task_id] = [task.copy()]
         self._snapshots[task_id] = (fold(None, [task]), 1)
-        self._states[task_id] = (task["status"]["state"], task["contextId"])
+        self._states[task_id] = (task.status.state, task.context_id)
         return 1
 
     async def append(
@@ -70,10 +71,10 @@ class MemoryStore:
         log = self._logs[task_id]
         rests = False
         for frame in frames:
-            if frame["kind"] in ("task", "status-update"):
-                state = frame["status"]["state"]
-                rests = rests or frame["kind"] == "task" or is_final_state(state)
-        log.extend(frames)
+            if type(frame) is StatusUpdate or type(frame) is Task:
+                state = frame.status.state  # type: ignore[union-attr]
+                rests = rests or type(frame) is Task or state in FINAL_STATES
+        log.extend(f.copy() if type(f) is Task else f for f in frames)  # type: ignore[union-attr]
         self._states[task_id] = (state, context_id)
         if state in TERMINAL_STATES:
             self._ended.setdefault(task_id, time.time())
@@ -90,7 +91,7 @@ class MemoryStore:
         if release is not None:
             await self.release_turn(task_id, release)
         if notify and self._push.get(task_id):
-            body = dumps_bytes(self._fold(task_id))
+            body = dump_task(self._fold(task_id))
             for config_id in self._push[task_id]:
                 delivery = Delivery(self._next_delivery, task_id, config_id, body)
                 self._outbox[delivery.id] = (delivery, 0.0)
@@ -102,14 +103,14 @@ class MemoryStore:
         done.set_result(None)  # nothing here outlives the process anyway
         return done
 
-    def _fold(self, task_id: str) -> dict[str, Any]:
+    def _fold(self, task_id: str) -> Task:
         task, seq = self._snapshots[task_id]
-        return fold(copy(task), self._logs[task_id][seq:])
+        return fold(task.copy(), self._logs[task_id][seq:])
 
-    async def get_task(self, task_id: str) -> dict[str, Any] | None:
+    async def get_task(self, task_id: str) -> Task | None:
         return self._fold(task_id) if task_id in self._logs else None
 
-    async def snapshot(self, task_id: str) -> tuple[dict[str, Any], int] | None:
+    async def snapshot(self, task_id: str) -> tuple[Task, int] | None:
         if task_id not in self._logs:
             return None
         return self._fold(task_id), len(self._logs[task_id])
@@ -131,14 +132,12 @@ class MemoryStore:
             if t.pending and t.deadline is not None and t.deadline <= now
         ]
 
-    async def get_memory(self, context_id: str) -> list[dict[str, Any]]:
-        return copy(self._memory.get(context_id, []))
+    async def get_memory(self, context_id: str) -> list[Message]:
+        return list(self._memory.get(context_id, []))
 
-    async def add_memory(
-        self, context_id: str, messages: Sequence[dict[str, Any]], limit: int
-    ) -> None:
+    async def add_memory(self, context_id: str, messages: Sequence[Message], limit: int) -> None:
         memory = self._memory.setdefault(context_id, [])
-        memory.extend(copy(list(messages)))
+        memory.extend(messages)
         del memory[: max(0, len(memory) - limit)]
 
     async def claim_turn(self, task_id: str, owner: str) -> bool:
@@ -156,11 +155,11 @@ class MemoryStore:
     async def open_tasks(self) -> list[str]:
         return [t for t in self._logs if t not in self._ended]
 
-    async def put_push_config(self, task_id: str, config: dict[str, Any]) -> None:
-        self._push.setdefault(task_id, {})[config["id"]] = copy(config)
+    async def put_push_config(self, task_id: str, config: PushConfig) -> None:
+        self._push.setdefault(task_id, {})[config.id] = config
 
-    async def push_configs(self, task_id: str) -> list[dict[str, Any]]:
-        return copy(list(self._push.get(task_id, {}).values()))
+    async def push_configs(self, task_id: str) -> list[PushConfig]:
+        return list(self._push.get(task_id, {}).values())
 
     async def delete_push_config(self, task_id: str, config_id: str) -> bool:
         if self._push.get(task_id, {}).pop(config_id, None) is None:

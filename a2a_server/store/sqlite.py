@@ -34,8 +34,18 @@ from typing import Any
 
 from a2a_server.jsoncodec import dumps_bytes, loads
 from a2a_server.mapping import fold
-from a2a_server.protocol.objects import TERMINAL_STATES, Frame, is_final_state
+from a2a_server.model import FINAL_STATES, TERMINAL_STATES, Frame, Message, PushConfig, StatusUpdate, Task, TaskState
 from a2a_server.store.base import Delivery, MemoryAdd, TaskEnded, TicketRaced, TurnClaimed
+from a2a_server.store.codec import (
+    dump_config,
+    dump_frame,
+    dump_message,
+    dump_task,
+    load_config,
+    load_frame,
+    load_message,
+    load_task,
+)
 from a2a_server.tickets import Ticket
 
 __all__ = ["SQLiteStore"]
@@ -104,7 +114,7 @@ CREATE TABLE IF NOT EXISTS push_outbox (
 CREATE INDEX IF NOT EXISTS push_outbox_config ON push_outbox (task_id, config_id, id);
 """
 
-_dumps = dumps_bytes  # stored as UTF-8 BLOBs: one encoding, safe for any string
+_dumps = dumps_bytes  # ticket outputs: UTF-8 BLOBs, one encoding, safe for any string
 _SNAPSHOT_EVERY = 16_384  # frames: bounds the tail a read folds, even for a task that never rests
 
 
@@ -169,15 +179,15 @@ class SQLiteStore:
 
     # -- tasks and their logs ----------------------------------------------------------------
 
-    async def create(self, task: Frame) -> int:
+    async def create(self, task: Task) -> int:
         with self._write() as db:
             db.execute(
                 "INSERT INTO tasks (id, context_id, state, created_at) VALUES (?, ?, ?, ?)",
-                (task["id"], task["contextId"], task["status"]["state"], time.time()),
+                (task.id, task.context_id, task.status.state.value, time.time()),
             )
-            body = _dumps(task)
-            db.execute("INSERT INTO events (task_id, seq, frame) VALUES (?, 1, ?)", (task["id"], body))
-            db.execute("INSERT INTO snapshots (task_id, seq, task) VALUES (?, 1, ?)", (task["id"], body))
+            body = dump_task(task)
+            db.execute("INSERT INTO events (task_id, seq, frame) VALUES (?, 1, ?)", (task.id, body))
+            db.execute("INSERT INTO snapshots (task_id, seq, task) VALUES (?, 1, ?)", (task.id, body))
         await self._durable()
         return 1
 
@@ -203,7 +213,7 @@ class SQLiteStore:
             ).fetchone()
             if row is None:
                 raise KeyError(task_id)
-            before, seq = row
+            before, seq = TaskState(row[0]), row[1]
             if frames and before in TERMINAL_STATES:
                 raise TaskEnded(task_id, before)
             state = before
@@ -211,14 +221,14 @@ class SQLiteStore:
             rows = []
             for frame in frames:
                 seq += 1
-                body = _dumps(frame)
+                body = dump_frame(frame)
                 rows.append((task_id, seq, body))
-                if frame["kind"] == "task":
-                    state = frame["status"]["state"]
+                if type(frame) is Task:
+                    state = frame.status.state
                     rest_at = (seq, body)
-                elif frame["kind"] == "status-update":
-                    state = frame["status"]["state"]
-                    if is_final_state(state):
+                elif type(frame) is StatusUpdate:
+                    state = frame.status.state
+                    if state in FINAL_STATES:
                         rest_at = (seq, b"")
             if rows:
                 db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
@@ -228,7 +238,7 @@ class SQLiteStore:
                     ended = time.time() if state in TERMINAL_STATES else None
                     db.execute(
                         "UPDATE tasks SET state = ?, ended_at = ? WHERE id = ?",
-                        (state, ended, task_id),
+                        (state.value, ended, task_id),
                     )
                 if rest_at is not None:
                     self._snapshot_at(db, task_id, *rest_at)
@@ -254,7 +264,7 @@ class SQLiteStore:
     def _queue_notifications(self, db: sqlite3.Connection, task_id: str) -> None:
         configs = [r[0] for r in db.execute("SELECT id FROM push_configs WHERE task_id = ?", (task_id,))]
         if configs:
-            body = _dumps(self._fold(db, task_id)[0])
+            body = dump_task(self._fold(db, task_id)[0])
             db.executemany(
                 "INSERT INTO push_outbox (task_id, config_id, body) VALUES (?, ?, ?)",
                 [(task_id, c, body) for c in configs],
@@ -264,7 +274,7 @@ class SQLiteStore:
         """Refresh the snapshot up to `seq` (a Task frame's body is its own snapshot)."""
         if not body:
             task, _ = self._fold(db, task_id, seq)
-            body = _dumps(task)
+            body = dump_task(task)
         db.execute(
             "INSERT INTO snapshots (task_id, seq, task) VALUES (?, ?, ?) "
             "ON CONFLICT (task_id) DO UPDATE SET seq = excluded.seq, task = excluded.task",
@@ -273,7 +283,7 @@ class SQLiteStore:
 
     def _fold(
         self, db: sqlite3.Connection, task_id: str, upto: int | None = None
-    ) -> tuple[dict[str, Any], int]:
+    ) -> tuple[Task, int]:
         snap = db.execute("SELECT seq, task FROM snapshots WHERE task_id = ?", (task_id,)).fetchone()
         if snap is None:
             raise KeyError(task_id)
@@ -284,14 +294,14 @@ class SQLiteStore:
             query += " AND seq <= ?"
             params += (upto,)
         rows = db.execute(query + " ORDER BY seq", params).fetchall()
-        task = fold(loads(body), (loads(frame) for _, frame in rows))
+        task = fold(load_task(body), (load_frame(frame) for _, frame in rows))
         return task, rows[-1][0] if rows else seq
 
-    async def get_task(self, task_id: str) -> dict[str, Any] | None:
+    async def get_task(self, task_id: str) -> Task | None:
         snap = await self.snapshot(task_id)
         return None if snap is None else snap[0]
 
-    async def snapshot(self, task_id: str) -> tuple[dict[str, Any], int] | None:
+    async def snapshot(self, task_id: str) -> tuple[Task, int] | None:
         await self._durable()
         db = self._db
         db.execute("BEGIN")  # one read transaction: the snapshot and its tail agree
@@ -308,7 +318,7 @@ class SQLiteStore:
             "SELECT seq, frame FROM events WHERE task_id = ? AND seq > ? ORDER BY seq",
             (task_id, after),
         ).fetchall()
-        return [(seq, loads(frame)) for seq, frame in rows]
+        return [(seq, load_frame(frame)) for seq, frame in rows]
 
     # -- tickets -------------------------------------------------------------------------------
 
@@ -377,16 +387,14 @@ class SQLiteStore:
 
     # -- memory, running turns, retention ----------------------------------------------------
 
-    async def get_memory(self, context_id: str) -> list[dict[str, Any]]:
+    async def get_memory(self, context_id: str) -> list[Message]:
         await self._durable()
         rows = self._db.execute(
             "SELECT message FROM memory WHERE context_id = ? ORDER BY id", (context_id,)
         ).fetchall()
-        return [loads(r[0]) for r in rows]
+        return [load_message(r[0]) for r in rows]
 
-    async def add_memory(
-        self, context_id: str, messages: Sequence[dict[str, Any]], limit: int
-    ) -> None:
+    async def add_memory(self, context_id: str, messages: Sequence[Message], limit: int) -> None:
         with self._write() as db:
             self._add_memory(db, MemoryAdd(context_id, messages, limit))
         await self._durable()
@@ -395,7 +403,7 @@ class SQLiteStore:
     def _add_memory(db: sqlite3.Connection, memory: MemoryAdd) -> None:
         db.executemany(
             "INSERT INTO memory (context_id, message) VALUES (?, ?)",
-            [(memory.context_id, _dumps(m)) for m in memory.messages],
+            [(memory.context_id, dump_message(m)) for m in memory.messages],
         )
         db.execute(
             "DELETE FROM memory WHERE context_id = ? AND id <= "
@@ -443,22 +451,22 @@ class SQLiteStore:
 
     # -- push notifications ----------------------------------------------------------------
 
-    async def put_push_config(self, task_id: str, config: dict[str, Any]) -> None:
+    async def put_push_config(self, task_id: str, config: PushConfig) -> None:
         with self._write() as db:
             db.execute(
                 "INSERT INTO push_configs (task_id, id, config, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (task_id, id) DO UPDATE SET config = excluded.config",
-                (task_id, config["id"], _dumps(config), time.time()),
+                (task_id, config.id, dump_config(config), time.time()),
             )
         await self._durable()
 
-    async def push_configs(self, task_id: str) -> list[dict[str, Any]]:
+    async def push_configs(self, task_id: str) -> list[PushConfig]:
         await self._durable()
         rows = self._db.execute(
             "SELECT config FROM push_configs WHERE task_id = ? ORDER BY created_at, rowid",
             (task_id,),
         ).fetchall()
-        return [loads(r[0]) for r in rows]
+        return [load_config(r[0]) for r in rows]
 
     async def delete_push_config(self, task_id: str, config_id: str) -> bool:
         with self._write() as db:
