@@ -1,22 +1,26 @@
 """The HTTP edge: the Starlette app, its routes and its lifespan.
 
-POST /             JSON-RPC (also at the path of `--public-url`, when it has one)
+POST /             JSON-RPC, both protocol versions (also at the path of `--public-url`)
 GET  /.well-known/agent-card.json  and the legacy /.well-known/agent.json
 GET  /health
 
 The only module that imports Starlette. The JSON-RPC endpoint is served as a plain ASGI app
 in front of Starlette's routing (it is the hot path); bodies over `max_body_bytes` get HTTP
 413 without being read whole; everything else is answered with HTTP 200 and a JSON-RPC body
-or SSE.
+or SSE. The client's `A2A-Version` comes from the header or the `A2A-Version` query
+parameter (1.0 §3.6); its extensions from `A2A-Extensions` or `X-A2A-Extensions`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+import time
 from collections.abc import AsyncIterator
+from email.utils import formatdate
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,12 +28,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from a2a_server.errors import A2AError, UnsupportedOperation
+from a2a_server.errors import ContentTypeNotSupported
 from a2a_server.handler import CallContext, RequestHandler
 from a2a_server.janitor import Janitor
 from a2a_server.jsoncodec import dumps_bytes, loads
-from a2a_server.jsonrpc import Dispatcher, error_response
+from a2a_server.jsonrpc import Dispatcher, error_response, requested_version
 from a2a_server.methods import METHODS
+from a2a_server.protocol import card_json
 from a2a_server.push import PushSender
 from a2a_server.push_guard import Resolver, system_resolver
 from a2a_server.runner.base import Runner
@@ -40,12 +45,12 @@ from a2a_server.supervisor import Supervisor
 from a2a_server.extensions import TICKETS_EXTENSION, TICKETS_EXTENSION_URI
 from agent_card import CARD_PATHS, build_card
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "public_card"]
 
 log = logging.getLogger("a2a_server")
 
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-EXTENSIONS = frozenset({TICKETS_EXTENSION_URI})
+_CARD_MAX_AGE = 300  # seconds a client may cache the card
 
 
 class _TooLarge(Exception):
@@ -73,16 +78,17 @@ def create_app(
     push = PushSender(store, settings, supervisor, resolve)
     handler = RequestHandler(settings, runner, store, supervisor, on_notify=push.poke)
     handler.resolve = resolve
-    dispatcher = Dispatcher(handler, METHODS)
+    required = _required_extensions(settings)
+    dispatcher = Dispatcher(handler, METHODS, required_extensions=required)
     janitor = Janitor(handler)
-    card = build_card(
-        settings,
-        name=runner.name,
-        description=runner.description,
-        skills=runner.skills,
-        extensions=[TICKETS_EXTENSION],
-    )
-    card_body = dumps_bytes(card)
+    known_extensions = frozenset({TICKETS_EXTENSION_URI}) | required
+    card_doc = public_card(settings, runner)
+    card_body = dumps_bytes(card_doc)
+    card_headers = {
+        "Cache-Control": f"public, max-age={_CARD_MAX_AGE}",
+        "ETag": f'"{hashlib.sha256(card_body).hexdigest()[:32]}"',
+        "Last-Modified": formatdate(time.time(), usegmt=True),
+    }
 
     async def rpc(scope: Scope, receive: Receive, send: Send) -> None:
         """POST to the JSON-RPC endpoint, as a plain ASGI app (the hot path: no routing or
@@ -94,24 +100,30 @@ def create_app(
             error = {"error": f"request body larger than {settings.max_body_bytes} bytes"}
             await _send(send, 413, dumps_bytes(error))
             return
-        version_error = _version_error(headers.get("a2a-version"))
-        if version_error is not None:
-            await _send(send, 200, dumps_bytes(error_response(version_error, _peek_id(body))))
+        version = _version(headers, scope)
+        if not _json_body(headers.get("content-type"), body):
+            refused = ContentTypeNotSupported("The request body must be JSON (application/json).")
+            errors_in = "1.0" if requested_version(version) == "1.0" else "0.3"
+            await _send(send, 200, dumps_bytes(error_response(refused, _peek_id(body), errors_in)))
             return
         requested = _extensions(headers)
-        ctx = CallContext(extensions=requested, last_event_id=headers.get("last-event-id"))
+        ctx = CallContext(
+            extensions=requested, last_event_id=headers.get("last-event-id"), version=version
+        )
         reply = await dispatcher.dispatch(body, ctx)
         extra = {}
-        if requested & EXTENSIONS:  # echo what we activated (extensions guide)
-            extra["X-A2A-Extensions"] = ", ".join(sorted(requested & EXTENSIONS))
+        activated = requested & known_extensions
+        if activated:  # echo what we activated (extensions guide), in both header spellings
+            extra["A2A-Extensions"] = extra["X-A2A-Extensions"] = ", ".join(sorted(activated))
         if reply.stream is not None:
+            assert reply.frame is not None
             response = StreamingResponse(
                 event_stream(reply.stream, reply.id, reply.frame),
                 media_type="text/event-stream",
                 headers={**_SSE_HEADERS, **extra},
             )
             await response(scope, receive, send)
-        elif reply.streaming and _wants_sse(headers.get("accept")):
+        elif reply.streaming and reply.version == "0.3" and _wants_sse(headers.get("accept")):
             assert reply.body is not None
             sse = {**_SSE_HEADERS, **extra}
             await _send(send, 200, encode_error(reply.body), "text/event-stream", sse)
@@ -119,7 +131,9 @@ def create_app(
             await _send(send, 200, dumps_bytes(reply.body), "application/json", extra)
 
     async def agent_card(request: Request) -> Response:
-        return Response(card_body, media_type="application/json")
+        if request.headers.get("if-none-match") == card_headers["ETag"]:
+            return Response(status_code=304, headers=card_headers)
+        return Response(card_body, media_type="application/json", headers=card_headers)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -147,8 +161,25 @@ def create_app(
     routes.append(Route("/health", health, methods=["GET"]))
     app = _A2AApp(rpc, frozenset(rpc_paths), routes=routes, lifespan=lifespan)
     app.state.handler = handler
-    app.state.card = card
+    app.state.card = card_doc
     return app
+
+
+def _required_extensions(settings: Settings) -> frozenset[str]:
+    return frozenset(u.strip() for u in (settings.required_extensions or "").split(",") if u.strip())
+
+
+def public_card(settings: Settings, runner: Runner) -> dict[str, Any]:
+    """The agent card the app serves (as JSON), for these settings and this runner."""
+    required = _required_extensions(settings)
+    card = build_card(
+        settings,
+        name=runner.name,
+        description=runner.description,
+        skills=runner.skills,
+        extensions=[TICKETS_EXTENSION, *({"uri": u, "required": True} for u in sorted(required))],
+    )
+    return card_json(card, settings.card_format)
 
 
 class _A2AApp(Starlette):
@@ -222,17 +253,35 @@ def _wants_sse(accept: str | None) -> bool:
 
 
 def _extensions(headers: dict[str, str]) -> frozenset[str]:
-    raw = headers.get("x-a2a-extensions") or headers.get("a2a-extensions") or ""
+    raw = ",".join(v for k in ("a2a-extensions", "x-a2a-extensions") if (v := headers.get(k)))
     return frozenset(uri.strip() for uri in raw.split(",") if uri.strip())
 
 
-def _version_error(version: str | None) -> A2AError | None:
-    """`A2A-Version` absent, empty or 0.x is served; anything else is not (1.0 spec §3.6)."""
-    if not version or version.strip().split(".")[0] == "0":
-        return None
-    return UnsupportedOperation(
-        f"A2A-Version {version.strip()} is not served here; this endpoint speaks protocol 0.3."
-    )
+def _version(headers: dict[str, str], scope: Scope) -> str | None:
+    """The `A2A-Version` the client declared: the header, else the query parameter."""
+    if "a2a-version" in headers:
+        return headers["a2a-version"]
+    query = scope.get("query_string", b"")
+    if b"A2A-Version" in query:
+        values = parse_qs(query.decode("latin-1")).get("A2A-Version")
+        return values[0] if values else ""
+    return None
+
+
+def _json_body(content_type: str | None, body: bytes) -> bool:
+    """Whether to read the body as JSON-RPC: a JSON media type, or none (some clients send
+    none), or a body that parses anyway (curl -d sends form encoding); what is neither is
+    -32005, as 1.0 §9 asks."""
+    if content_type is None:
+        return True
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return True
+    try:
+        loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _peek_id(body: bytes) -> str | int | None:

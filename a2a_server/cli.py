@@ -65,12 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"a2a-server: {exc}", file=sys.stderr)
         return 2
 
-    from a2a_server.app import create_app
+    from a2a_server.app import create_app, public_card
 
-    app = create_app(settings, runner)
     if args.command == "card":
-        print(json.dumps(app.state.card, indent=2))
+        print(json.dumps(public_card(settings, runner), indent=2))
         return 0
+    try:
+        app = create_app(settings, runner)
+    except ValueError as exc:  # a store it cannot open, say
+        print(f"a2a-server: {exc}", file=sys.stderr)
+        return 2
     import uvicorn
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")

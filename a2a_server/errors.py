@@ -13,12 +13,15 @@
     ├── ContentTypeNotSupported   -32005
     ├── InvalidAgentResponse      -32006
     ├── AuthenticatedExtendedCardNotConfigured  -32007
+    ├── ExtensionSupportRequired  -32008  (1.0: a required extension was not declared)
+    ├── VersionNotSupported       -32009  (1.0: the A2A-Version is not served)
     ├── TicketNotFound            -32050  (server-defined: the deferred-tickets extension)
     ├── TicketConflict            -32051  (server-defined: settled already, differently)
     └── PushConfigNotFound        -32052  (server-defined: no such push notification config)
 
-Only `jsonrpc.py` turns these into wire errors. The message given to the constructor must be
-safe to show a client: never pass `str(exception)` here.
+Only `jsonrpc.py` turns these into wire errors (on the 1.0 path with a google.rpc.ErrorInfo
+whose `reason` each class names). The message given to the constructor must be safe to show
+a client: never pass `str(exception)` here.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "A2AError",
     "AuthenticatedExtendedCardNotConfigured",
     "ContentTypeNotSupported",
+    "ExtensionSupportRequired",
     "InternalError",
     "InvalidAgentResponse",
     "InvalidParams",
@@ -42,6 +46,7 @@ __all__ = [
     "TicketConflict",
     "TicketNotFound",
     "UnsupportedOperation",
+    "VersionNotSupported",
 ]
 
 
@@ -49,6 +54,7 @@ class A2AError(Exception):
     """Base of every error the server reports to a client."""
 
     code: ClassVar[int] = -32603
+    reason: ClassVar[str] = "INTERNAL_ERROR"
     default_message: ClassVar[str] = "Internal error"
 
     def __init__(self, message: str | None = None, data: Any = None) -> None:
@@ -59,74 +65,105 @@ class A2AError(Exception):
 
 class ParseError(A2AError):
     code = -32700
+    reason = "PARSE_ERROR"
     default_message = "Invalid JSON payload"
 
 
 class InvalidRequest(A2AError):
     code = -32600
+    reason = "INVALID_REQUEST"
     default_message = "Request payload validation error"
 
 
 class MethodNotFound(A2AError):
     code = -32601
+    reason = "METHOD_NOT_FOUND"
     default_message = "Method not found"
 
 
 class InvalidParams(A2AError):
     code = -32602
+    reason = "INVALID_PARAMS"
     default_message = "Invalid parameters"
+
+    def __init__(self, message: str | None = None, data: Any = None, *, field: str | None = None):
+        super().__init__(message, data)
+        self.field = field  # the invalid field's path, as the client wrote it, when known
 
 
 class InternalError(A2AError):
     code = -32603
+    reason = "INTERNAL_ERROR"
     default_message = "Internal error"
 
 
 class TaskNotFound(A2AError):
     code = -32001
+    reason = "TASK_NOT_FOUND"
     default_message = "Task not found"
 
 
 class TaskNotCancelable(A2AError):
     code = -32002
+    reason = "TASK_NOT_CANCELABLE"
     default_message = "Task cannot be canceled"
 
 
 class PushNotificationNotSupported(A2AError):
     code = -32003
+    reason = "PUSH_NOTIFICATION_NOT_SUPPORTED"
     default_message = "Push Notification is not supported"
 
 
 class UnsupportedOperation(A2AError):
     code = -32004
+    reason = "UNSUPPORTED_OPERATION"
     default_message = "This operation is not supported"
 
 
 class ContentTypeNotSupported(A2AError):
     code = -32005
+    reason = "CONTENT_TYPE_NOT_SUPPORTED"
     default_message = "Incompatible content types"
 
 
 class InvalidAgentResponse(A2AError):
     code = -32006
+    reason = "INVALID_AGENT_RESPONSE"
     default_message = "Invalid agent response"
 
 
 class AuthenticatedExtendedCardNotConfigured(A2AError):
     code = -32007
+    reason = "EXTENDED_AGENT_CARD_NOT_CONFIGURED"
     default_message = "Authenticated Extended Card is not configured"
+
+
+class ExtensionSupportRequired(A2AError):
+    code = -32008
+    reason = "EXTENSION_SUPPORT_REQUIRED"
+    default_message = "A required extension was not declared"
+
+
+class VersionNotSupported(A2AError):
+    code = -32009
+    reason = "VERSION_NOT_SUPPORTED"
+    default_message = "This A2A version is not supported"
 
 
 class TicketNotFound(A2AError):
     code = -32050
+    reason = "TICKET_NOT_FOUND"
     default_message = "Ticket not found"
 
 
 class TicketConflict(A2AError):
     code = -32051
+    reason = "TICKET_CONFLICT"
     default_message = "Ticket already settled with a different result"
 
 
 class PushConfigNotFound(A2AError):
     code = -32052
+    reason = "PUSH_CONFIG_NOT_FOUND"
     default_message = "Push notification config not found"

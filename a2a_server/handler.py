@@ -36,6 +36,7 @@ from a2a_server.runner.base import Runner
 from a2a_server.runtime import TaskRuntime, TurnHandle
 from a2a_server.settings import Settings
 from a2a_server.store.base import TaskStore
+from a2a_server.store.paging import BadPageToken
 from a2a_server.streams import Subscription
 from a2a_server.supervisor import Supervisor
 
@@ -48,6 +49,7 @@ class CallContext:
 
     extensions: frozenset[str] = frozenset()
     last_event_id: str | None = None  # the SSE `Last-Event-ID` request header
+    version: str | None = None  # the `A2A-Version` the client declared (header or query)
 
 
 class PrimedStream:
@@ -155,6 +157,18 @@ class RequestHandler:
         if task is None:
             raise TaskNotFound()
         return _trim_history(task, req.history_length)
+
+    async def list_tasks(self, req: calls.ListTasks, ctx: CallContext) -> calls.TaskPage:
+        """ListTasks (1.0): a page of tasks, newest status first, read by the store's index."""
+        try:
+            page = await self.store.list_tasks(req)
+        except BadPageToken as exc:
+            raise InvalidParams(f"Invalid params: {exc}", field="pageToken") from None
+        for task in page.tasks:
+            _trim_history(task, req.history_length)
+            if not req.include_artifacts:
+                task.artifacts = []
+        return page
 
     async def cancel_task(self, req: calls.TaskRef, ctx: CallContext) -> Task:
         runtime = await self.runtime_for(req.id)

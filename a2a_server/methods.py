@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from a2a_server import push_api, ticket_api
-from a2a_server.errors import AuthenticatedExtendedCardNotConfigured
+from a2a_server.errors import AuthenticatedExtendedCardNotConfigured, UnsupportedOperation
 from a2a_server.handler import CallContext, RequestHandler
 from a2a_server.model import Frame
-from a2a_server.protocol import tickets, v0_3
+from a2a_server.protocol import tickets, v0_3, v1_0
 
 __all__ = ["EXTENSION", "METHODS", "MethodSpec"]
 
@@ -43,6 +43,11 @@ async def _extended_card(handler: RequestHandler, params: Any, ctx: CallContext)
     raise AuthenticatedExtendedCardNotConfigured()
 
 
+async def _extended_card_v1(handler: RequestHandler, params: Any, ctx: CallContext) -> Any:
+    # 1.0 §3.1.11: not declared in the card (capabilities.extendedAgentCard) is -32004
+    raise UnsupportedOperation("This agent does not declare an extended agent card.")
+
+
 def _pair(result: tuple[str, Any]) -> Any:
     return v0_3.push_config_json(*result)
 
@@ -51,7 +56,20 @@ def _pairs(result: tuple[str, Any]) -> Any:
     return v0_3.push_configs_json(*result)
 
 
+def _pair_v1(result: tuple[str, Any]) -> Any:
+    return v1_0.push_config_json(*result)
+
+
+def _pairs_v1(result: tuple[str, Any]) -> Any:
+    return v1_0.push_configs_json(*result)
+
+
+def _none(params: dict[str, Any], lenient: bool = False) -> None:
+    return None
+
+
 _V03 = v0_3.VERSION
+_V10 = v1_0.VERSION
 
 METHODS: dict[str, MethodSpec] = {
     "message/send": MethodSpec(
@@ -80,6 +98,36 @@ METHODS: dict[str, MethodSpec] = {
         _V03, v0_3.parse_push_config_ref, push_api.delete_config
     ),
     "agent/getAuthenticatedExtendedCard": MethodSpec(_V03, None, _extended_card),
+    # protocol 1.0 (PascalCase, ProtoJSON)
+    "SendMessage": MethodSpec(
+        _V10, v1_0.parse_send, RequestHandler.send_message, v1_0.send_result_json
+    ),
+    "SendStreamingMessage": MethodSpec(
+        _V10, v1_0.parse_send, RequestHandler.stream_message, frame=v1_0.frame_json
+    ),
+    "GetTask": MethodSpec(_V10, v1_0.parse_get_task, RequestHandler.get_task, v1_0.task_json),
+    "ListTasks": MethodSpec(
+        _V10, v1_0.parse_list_tasks, RequestHandler.list_tasks, v1_0.list_tasks_json
+    ),
+    "CancelTask": MethodSpec(
+        _V10, v1_0.parse_task_ref, RequestHandler.cancel_task, v1_0.task_json
+    ),
+    "SubscribeToTask": MethodSpec(
+        _V10, v1_0.parse_task_ref, RequestHandler.resubscribe, frame=v1_0.frame_json
+    ),
+    "CreateTaskPushNotificationConfig": MethodSpec(
+        _V10, v1_0.parse_set_push_config, push_api.set_config, _pair_v1
+    ),
+    "GetTaskPushNotificationConfig": MethodSpec(
+        _V10, v1_0.parse_get_push_config, push_api.get_config, _pair_v1
+    ),
+    "ListTaskPushNotificationConfigs": MethodSpec(
+        _V10, v1_0.parse_list_push_configs, push_api.list_configs, _pairs_v1
+    ),
+    "DeleteTaskPushNotificationConfig": MethodSpec(
+        _V10, v1_0.parse_push_config_ref, push_api.delete_config
+    ),
+    "GetExtendedAgentCard": MethodSpec(_V10, _none, _extended_card_v1),
     # the deferred-tickets extension (extensions.TICKETS_EXTENSION)
     "a2aserver.tickets/list": MethodSpec(
         EXTENSION, tickets.parse_list, ticket_api.list_tickets, tickets.tickets_json

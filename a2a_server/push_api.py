@@ -4,7 +4,8 @@ Configs live in the task store. A config set without an `id` gets the id `defaul
 (`calls.DEFAULT_PUSH_ID`, filled in by the codecs): clients that use no ids have one config
 per task, which the next id-less set replaces (as in the 0.3 SDK); clients that want several
 give ids. Its URL passes the SSRF guard (`push_guard`) or the call fails with -32602 saying
-why; an unknown task is -32001, an unknown config -32052.
+why; an unknown task is -32001, getting an unknown config -32052. Deleting is idempotent: a
+config that is not there (any more) is deleted already.
 """
 
 from __future__ import annotations
@@ -70,5 +71,4 @@ async def list_configs(
 
 async def delete_config(handler: RequestHandler, req: calls.PushConfigRef, ctx: CallContext) -> None:
     await _known(handler, req.task_id)
-    if not await handler.store.delete_push_config(req.task_id, req.config_id):
-        raise PushConfigNotFound(f"Push notification config {req.config_id} not found")
+    await handler.store.delete_push_config(req.task_id, req.config_id)

@@ -69,7 +69,19 @@ class Settings:
     agent_name: str | None = _opt(None, "agent card name (default: the runner's)")
     agent_description: str | None = _opt(None, "agent card description (default: the runner's)")
     agent_version: str = _opt("0.1.0", "agent card version")
+    card_format: str = _opt(
+        "merged",
+        "the card's form: merged (one card for 0.3 and 1.0 clients), 1.0 or 0.3 (one version's "
+        "card alone, for validators that reject the other's fields)",
+    )
+    required_extensions: str | None = _opt(
+        None, "extension URIs a 1.0 client must declare in A2A-Extensions, comma-separated (-32008)"
+    )
     log_level: str = _opt("info", "log level: debug, info, warning, error")
+
+    def __post_init__(self) -> None:
+        if self.card_format not in ("merged", "1.0", "0.3"):
+            raise ValueError(f"--card-format must be merged, 1.0 or 0.3, not {self.card_format!r}")
 
     @property
     def rpc_url(self) -> str:

@@ -1,26 +1,59 @@
-"""Build the public agent card (A2A 0.3.0 `AgentCard`).
+"""Build the public agent card from settings and the runner: the version-neutral `AgentCard`.
 
 The card is honest: it declares exactly what the server does (streaming and push
-notifications yes; an authenticated extended card not yet), names the JSON-RPC endpoint as `url` with
-`preferredTransport` JSONRPC, and lists the runner's skills.
+notifications yes; an extended card only when one is configured), names the JSON-RPC
+endpoint once per protocol version it serves (1.0 first: clients take the first interface
+they can speak), and lists the runner's skills, each with its input and output modes (some
+clients, fasta2a's among them, require them on every skill). The codecs in
+`a2a_server/protocol/` write it out as 0.3 and 1.0 JSON, and `protocol.card_json` merges the
+two into the one card served at the well-known paths.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from a2a_server.runner.base import Skill
 from a2a_server.settings import Settings
 
-__all__ = ["CARD_PATHS", "PROTOCOL_VERSION", "build_card"]
+__all__ = ["CARD_PATHS", "INPUT_MODES", "OUTPUT_MODES", "AgentCard", "Interface", "build_card"]
 
-PROTOCOL_VERSION = "0.3.0"
 CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
 """The 0.3.0 path first; the pre-0.3 path is served too, for older clients."""
 
-INPUT_MODES = ["text/plain", "application/json"]
-OUTPUT_MODES = ["text/plain", "application/json"]
+INPUT_MODES = ("text/plain", "application/json")
+OUTPUT_MODES = ("text/plain", "application/json")
+
+
+@dataclass(frozen=True, slots=True)
+class Interface:
+    """One way to reach the agent: a URL, a binding, a protocol version."""
+
+    url: str
+    version: str
+    binding: str = "JSONRPC"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCard:
+    name: str
+    description: str
+    version: str  # the agent's own version
+    interfaces: tuple[Interface, ...]  # in order of preference
+    skills: tuple[Skill, ...]
+    streaming: bool = True
+    push_notifications: bool = True
+    extended_card: bool = False
+    extensions: tuple[Mapping[str, Any], ...] = ()
+    input_modes: tuple[str, ...] = INPUT_MODES
+    output_modes: tuple[str, ...] = OUTPUT_MODES
+
+    @property
+    def url(self) -> str:
+        """The JSON-RPC endpoint (the same for every version we serve)."""
+        return self.interfaces[0].url
 
 
 def build_card(
@@ -29,40 +62,15 @@ def build_card(
     name: str,
     description: str,
     skills: Sequence[Skill],
-    extensions: Sequence[dict[str, Any]] = (),
-) -> dict[str, Any]:
-    """The card as JSON, ready to serve."""
+    extensions: Sequence[Mapping[str, Any]] = (),
+    versions: Sequence[str] = ("1.0", "0.3"),
+) -> AgentCard:
     url = settings.rpc_url
-    capabilities: dict[str, Any] = {
-        "streaming": True,
-        "pushNotifications": True,
-        "stateTransitionHistory": False,
-    }
-    if extensions:
-        capabilities["extensions"] = list(extensions)
-    return {
-        "protocolVersion": PROTOCOL_VERSION,
-        "name": settings.agent_name or name,
-        "description": settings.agent_description or description,
-        "url": url,
-        "preferredTransport": "JSONRPC",
-        "additionalInterfaces": [{"url": url, "transport": "JSONRPC"}],
-        "version": settings.agent_version,
-        "capabilities": capabilities,
-        "defaultInputModes": INPUT_MODES,
-        "defaultOutputModes": OUTPUT_MODES,
-        "skills": [_skill(s) for s in skills],
-        "supportsAuthenticatedExtendedCard": False,
-    }
-
-
-def _skill(skill: Skill) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": skill.id,
-        "name": skill.name,
-        "description": skill.description,
-        "tags": list(skill.tags),
-    }
-    if skill.examples:
-        out["examples"] = list(skill.examples)
-    return out
+    return AgentCard(
+        name=settings.agent_name or name,
+        description=settings.agent_description or description,
+        version=settings.agent_version,
+        interfaces=tuple(Interface(url, v) for v in versions),
+        skills=tuple(skills),
+        extensions=tuple(extensions),
+    )

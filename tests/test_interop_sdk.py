@@ -1,10 +1,11 @@
-"""Interoperability: the official a2a-sdk 1.3.0 client against our server over real HTTP.
+"""Interoperability: the official a2a-sdk 1.3.0 client against our server over real HTTP,
+in both protocol versions.
 
-a2a-sdk 1.3.0 is 1.0-native. Its card resolver maps our 0.3-only card (`url`,
-`preferredTransport`, `protocolVersion`) to one `supportedInterfaces` entry with protocol
-version "0.3.0", and its client factory then picks the 0.3 compat JSON-RPC transport, which
-speaks `message/send`, `message/stream`, `tasks/get` and `tasks/cancel` with the header
-`A2A-Version: 0.3`. Only the SDK's public client API is used: `A2ACardResolver`,
+a2a-sdk 1.3.0 is 1.0-native: from our card's `supportedInterfaces` (1.0 first, then 0.3, one
+URL) its client factory picks the 1.0 JSON-RPC transport (`SendMessage`... with
+`A2A-Version: 1.0`). Given the same card with only its 0.3 interface, it picks its 0.3
+compat transport (`message/send`... with `A2A-Version: 0.3`): every test runs both ways
+against the same kind of server. Only the SDK's public client API is used: `A2ACardResolver`,
 `ClientFactory`, `ClientConfig` (its `httpx_client` carries an event hook that records what
 the SDK puts on the wire) and the `a2a.types` messages.
 """
@@ -67,12 +68,35 @@ class Wire:
         return [m for verb, _, m in self.requests if verb == "POST"]
 
 
+VERSIONS = ["1.0", "0.3"]
+
+NAMES = {  # our 0.3 method -> its 1.0 name
+    "message/send": "SendMessage",
+    "message/stream": "SendStreamingMessage",
+    "tasks/get": "GetTask",
+    "tasks/cancel": "CancelTask",
+    "tasks/resubscribe": "SubscribeToTask",
+}
+
+
+def method_names(version: str, *methods: str) -> list[str]:
+    """The wire names of these methods (written in 0.3) in `version`."""
+    return [NAMES[m] if version == "1.0" else m for m in methods]
+
+
 @asynccontextmanager
-async def sdk_client(server: LiveServer, *, streaming: bool) -> AsyncIterator[tuple[Client, Wire]]:
-    """Resolve the card from the server's base URL, then build a client with the factory."""
+async def sdk_client(
+    server: LiveServer, *, streaming: bool, version: str = "1.0"
+) -> AsyncIterator[tuple[Client, Wire]]:
+    """Resolve the card from the server's base URL, then build a client with the factory;
+    for "0.3", from the card with its 1.0 interface left out."""
     wire = Wire()
     async with httpx.AsyncClient(timeout=30, event_hooks={"request": [wire.hook]}) as http:
         card = await A2ACardResolver(http, server.url).get_agent_card()
+        if version == "0.3":
+            kept = [i for i in card.supported_interfaces if i.protocol_version == "0.3"]
+            del card.supported_interfaces[:]
+            card.supported_interfaces.extend(kept)
         factory = ClientFactory(ClientConfig(streaming=streaming, httpx_client=http))
         async with factory.create(card) as client:
             yield client, wire
@@ -111,7 +135,7 @@ def state_name(state: int) -> str:
     return TaskState.Name(state)
 
 
-async def test_card_resolves_to_the_v03_jsonrpc_interface(
+async def test_card_lists_both_interfaces_1_0_first(
     live_server: Callable[..., LiveServer],
 ) -> None:
     server = live_server()
@@ -119,16 +143,17 @@ async def test_card_resolves_to_the_v03_jsonrpc_interface(
         card: AgentCard = await A2ACardResolver(http, server.url).get_agent_card()
     assert card.name == "a2a-server demo agent"
     assert card.capabilities.streaming is True
-    assert [(i.protocol_binding, i.protocol_version) for i in card.supported_interfaces] and all(
-        (i.protocol_binding, i.protocol_version, i.url) == ("JSONRPC", "0.3.0", server.url + "/")
-        for i in card.supported_interfaces
-    ), card.supported_interfaces
+    assert [(i.protocol_binding, i.protocol_version, i.url) for i in card.supported_interfaces] == [
+        ("JSONRPC", "1.0", server.url + "/"), ("JSONRPC", "0.3", server.url + "/")
+    ]
     assert {s.id for s in card.skills} >= {"calculator", "clock", "echo"}
+    assert all(s.input_modes and s.output_modes for s in card.skills)
 
 
-async def test_send_message_non_streaming(live_server: Callable[..., LiveServer]) -> None:
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_send_message_non_streaming(live_server: Callable[..., LiveServer], version: str) -> None:
     server = live_server()
-    async with sdk_client(server, streaming=False) as (client, wire):
+    async with sdk_client(server, streaming=False, version=version) as (client, wire):
         request = user_request("calc 2+3*4")
         task = await send_for_task(client, request)
 
@@ -140,15 +165,16 @@ async def test_send_message_non_streaming(live_server: Callable[..., LiveServer]
     sent = [m for m in task.history if m.message_id == request.message.message_id]
     assert len(sent) == 1 and sent[0].role == Role.ROLE_USER
     assert sent[0].task_id == task.id and sent[0].parts[0].text == "calc 2+3*4"
-    # The factory picked the 0.3 compat JSON-RPC transport: 0.3 method names, 0.3 header.
+    # The factory picked the transport of that version: its method names, its header.
     assert wire.requests[0][:1] == ("GET",)
-    assert wire.requests[1:] == [("POST", "0.3", "message/send")]
+    assert wire.requests[1:] == [("POST", version, *method_names(version, "message/send"))]
 
 
-async def test_send_message_streaming(live_server: Callable[..., LiveServer]) -> None:
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_send_message_streaming(live_server: Callable[..., LiveServer], version: str) -> None:
     # coalesce_ms=0: every text delta is its own artifact chunk, so the answer arrives in pieces.
     server = live_server(coalesce_ms=0)
-    async with sdk_client(server, streaming=True) as (client, wire):
+    async with sdk_client(server, streaming=True, version=version) as (client, wire):
         events = await collect(client, user_request("calc 2+3*4"))
         kinds = [e.WhichOneof("payload") for e in events]
 
@@ -183,13 +209,14 @@ async def test_send_message_streaming(live_server: Callable[..., LiveServer]) ->
         assert answer_of(stored) == ANSWER
         assert [a.artifact_id for a in stored.artifacts] == [answer_chunks[0].artifact.artifact_id]
 
-    assert wire.rpc_methods == ["message/stream", "tasks/get"]
-    assert {header for verb, header, _ in wire.requests if verb == "POST"} == {"0.3"}
+    assert wire.rpc_methods == method_names(version, "message/stream", "tasks/get")
+    assert {header for verb, header, _ in wire.requests if verb == "POST"} == {version}
 
 
-async def test_get_task_matches_the_sent_task(live_server: Callable[..., LiveServer]) -> None:
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_get_task_matches_the_sent_task(live_server: Callable[..., LiveServer], version: str) -> None:
     server = live_server()
-    async with sdk_client(server, streaming=False) as (client, wire):
+    async with sdk_client(server, streaming=False, version=version) as (client, wire):
         sent = await send_for_task(client, user_request("calc 2+3*4"))
         fetched = await client.get_task(GetTaskRequest(id=sent.id))
         assert fetched.id == sent.id
@@ -209,17 +236,18 @@ async def test_get_task_matches_the_sent_task(live_server: Callable[..., LiveSer
         # An unknown id comes back as -32001, which the SDK raises as TaskNotFoundError.
         with pytest.raises(TaskNotFoundError):
             await client.get_task(GetTaskRequest(id=str(uuid.uuid4())))
-    assert wire.rpc_methods == ["message/send", "tasks/get", "tasks/get", "tasks/get"]
+    assert wire.rpc_methods == method_names(version, "message/send", "tasks/get", "tasks/get", "tasks/get")
 
 
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("return_immediately", [False, True], ids=["blocking", "non-blocking"])
 async def test_cancel_open_task(
-    live_server: Callable[..., LiveServer], return_immediately: bool
+    live_server: Callable[..., LiveServer], return_immediately: bool, version: str
 ) -> None:
     # The conformance agent parks a new task `working` on a deferred ticket, so a blocking send
     # returns with the task still open, as does a non-blocking one.
     server = live_server(runner=ConformanceRunner())
-    async with sdk_client(server, streaming=False) as (client, wire):
+    async with sdk_client(server, streaming=False, version=version) as (client, wire):
         request = user_request("hello", return_immediately=return_immediately)
         task = await send_for_task(client, request)
         assert state_name(task.status.state) in ("TASK_STATE_SUBMITTED", "TASK_STATE_WORKING")
@@ -236,20 +264,24 @@ async def test_cancel_open_task(
             await client.cancel_task(CancelTaskRequest(id=task.id))
         with pytest.raises(TaskNotFoundError):
             await client.cancel_task(CancelTaskRequest(id=str(uuid.uuid4())))
-    assert wire.rpc_methods == [
-        "message/send", "tasks/cancel", "tasks/get", "tasks/cancel", "tasks/cancel"
-    ]
-    # returnImmediately is mapped to the 0.3 `blocking` flag.
-    assert wire.bodies[0]["params"]["configuration"]["blocking"] is (not return_immediately)
+    assert wire.rpc_methods == method_names(
+        version, "message/send", "tasks/cancel", "tasks/get", "tasks/cancel", "tasks/cancel"
+    )
+    configuration = wire.bodies[0]["params"]["configuration"]
+    if version == "0.3":  # returnImmediately is mapped to the 0.3 `blocking` flag
+        assert configuration["blocking"] is (not return_immediately)
+    else:
+        assert configuration.get("returnImmediately", False) is return_immediately
 
 
-async def test_cancel_closes_an_open_stream(live_server: Callable[..., LiveServer]) -> None:
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_cancel_closes_an_open_stream(live_server: Callable[..., LiveServer], version: str) -> None:
     # A streamed first turn on the conformance agent stays open (working on its ticket); a
     # cancel from a second SDK client ends that stream with a canceled status update.
     server = live_server(runner=ConformanceRunner())
     async with (
-        sdk_client(server, streaming=True) as (streamer, _),
-        sdk_client(server, streaming=False) as (canceller, _),
+        sdk_client(server, streaming=True, version=version) as (streamer, _),
+        sdk_client(server, streaming=False, version=version) as (canceller, _),
     ):
         events: list[StreamResponse] = []
         with anyio.fail_after(10):

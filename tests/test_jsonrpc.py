@@ -43,7 +43,7 @@ ENVELOPE_CASES: list[tuple[str, bytes, int, Any, str]] = [
     ("id is a float", b'{"jsonrpc":"2.0","id":1.5,"method":"tasks/get"}', -32600, None, "id"),
     ("id is a bool", b'{"jsonrpc":"2.0","id":true,"method":"tasks/get"}', -32600, None, "id"),
     ("unknown method", b'{"jsonrpc":"2.0","id":5,"method":"message/ssend","params":{}}', -32601, 5, "message/ssend"),
-    ("1.0 method name", b'{"jsonrpc":"2.0","id":5,"method":"SendMessage","params":{}}', -32601, 5, "SendMessage"),
+    ("1.0 method, no A2A-Version", b'{"jsonrpc":"2.0","id":5,"method":"SendMessage","params":{}}', -32009, 5, "A2A-Version: 1.0"),
     ("params is an array", b'{"jsonrpc":"2.0","id":6,"method":"tasks/get","params":["x"]}', -32602, 6, "params"),
     ("params is a string", b'{"jsonrpc":"2.0","id":6,"method":"tasks/get","params":"x"}', -32602, 6, "params"),
     ("no id, bad params", b'{"jsonrpc":"2.0","method":"message/send","params":{"":"x"}}', -32602, None, "message"),
@@ -239,9 +239,15 @@ async def test_version_header() -> None:
         assert ok.json()["result"]["status"]["state"] == "completed"
         ok = await client.post("/", json=send_req(message(messageId="m2")), headers={"A2A-Version": ""})
         assert "result" in ok.json()
+        ok = await client.post("/", json=send_req(message(messageId="m4")), headers={"A2A-Version": "0.3.7"})
+        assert "result" in ok.json()  # the patch is ignored
+        # a 1.0 client calling a 0.3 method: that method does not exist in 1.0
         refused = await client.post("/", json=send_req(message(messageId="m3")), headers={"A2A-Version": "1.0"})
         body = check_response(refused.json(), 7)
-        assert body["error"]["code"] == -32004
+        assert body["error"]["code"] == -32601 and "0.3 method" in body["error"]["message"]
+        for version in ("2.0", "1.1", "banana", "1"):  # versions we do not serve: -32009
+            refused = await client.post("/", json=send_req(message(messageId="m5")), headers={"A2A-Version": version})
+            assert refused.json()["error"]["code"] == -32009, version
 
 
 async def test_completed_runner_without_text() -> None:

@@ -84,7 +84,7 @@ async def test_lone_surrogates_and_deep_nesting() -> None:
         response = await client.post("/", content=deep)
         assert response.status_code == 200 and response.json()["error"]["code"] == -32700
         response = await client.post("/", content=deep, headers={"A2A-Version": "2.0"})
-        assert response.status_code == 200 and response.json()["error"]["code"] == -32004
+        assert response.status_code == 200 and response.json()["error"]["code"] == -32700
 
 
 async def test_last_event_id_past_the_log_is_refused() -> None:

@@ -18,7 +18,7 @@ DataPart whose data is not an object travels as {"value": ...} with
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -37,8 +37,13 @@ from a2a_server.model import (
     TextPart as _TextPart,
 )
 
+if TYPE_CHECKING:
+    from agent_card import AgentCard
+
 __all__ = [
+    "PROTOCOL_VERSION",
     "VERSION",
+    "card_json",
     "frame_json",
     "message_json",
     "parse_get_push_config",
@@ -54,6 +59,7 @@ __all__ = [
 ]
 
 VERSION = "0.3"
+PROTOCOL_VERSION = "0.3.0"  # as the 0.3 card spells it
 
 
 class _Wire(BaseModel):
@@ -101,7 +107,11 @@ class DataPart(_Wire):
     metadata: dict[str, Any] | None = None
 
     def to_model(self) -> _Part:
-        return _DataPart(self.data, self.metadata)
+        meta = self.metadata
+        if meta and meta.get("data_part_compat") and set(self.data) == {"value"}:
+            rest = {k: v for k, v in meta.items() if k != "data_part_compat"}  # see `_part`
+            return _DataPart(self.data["value"], rest or None)
+        return _DataPart(self.data, meta)
 
 
 _CONTENT_KEYS = ("text", "file", "data", "raw", "url")
@@ -413,3 +423,45 @@ def push_config_json(task_id: str, c: PushConfig) -> dict[str, Any]:
 
 def push_configs_json(task_id: str, configs: list[PushConfig]) -> list[dict[str, Any]]:
     return [push_config_json(task_id, c) for c in configs]
+
+
+def card_json(card: AgentCard) -> dict[str, Any]:
+    """The card as a 0.3.0 `AgentCard` (its JSON-RPC interface: `url`, `preferredTransport`,
+    `additionalInterfaces`)."""
+    ours = [i for i in card.interfaces if i.version == VERSION]
+    url = ours[0].url if ours else card.url
+    capabilities: dict[str, Any] = {
+        "streaming": card.streaming,
+        "pushNotifications": card.push_notifications,
+    }
+    if card.extensions:
+        capabilities["extensions"] = [dict(e) for e in card.extensions]
+    out: dict[str, Any] = {
+        "protocolVersion": PROTOCOL_VERSION,
+        "name": card.name,
+        "description": card.description,
+        "url": url,
+        "preferredTransport": "JSONRPC",
+        "additionalInterfaces": [{"url": i.url, "transport": i.binding} for i in ours or card.interfaces[:1]],
+        "version": card.version,
+        "capabilities": capabilities,
+        "defaultInputModes": list(card.input_modes),
+        "defaultOutputModes": list(card.output_modes),
+        "skills": [_skill(s, card) for s in card.skills],
+        "supportsAuthenticatedExtendedCard": card.extended_card,
+    }
+    return out
+
+
+def _skill(skill: Any, card: AgentCard) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": skill.id,
+        "name": skill.name,
+        "description": skill.description,
+        "tags": list(skill.tags),
+    }
+    if skill.examples:
+        out["examples"] = list(skill.examples)
+    out["inputModes"] = list(skill.input_modes or card.input_modes)
+    out["outputModes"] = list(skill.output_modes or card.output_modes)
+    return out

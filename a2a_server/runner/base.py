@@ -32,6 +32,8 @@ class Skill:
     description: str
     tags: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    input_modes: tuple[str, ...] = ()  # MIME types; none: the card's defaults
+    output_modes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from a2a_server.calls import ListTasks, TaskPage
 from a2a_server.model import Frame, Message, PushConfig, Task
 from a2a_server.tickets import Ticket
 
@@ -112,6 +113,11 @@ class TaskStore(Protocol):
 
     async def snapshot(self, task_id: str) -> tuple[Task, int] | None:
         """The current Task and the sequence number of the last frame folded into it."""
+        ...
+
+    async def list_tasks(self, query: ListTasks, owner: str = "") -> TaskPage:
+        """A page of `owner`'s tasks matching the query, newest status first (then by id,
+        descending); raises `paging.BadPageToken` for a token it did not make."""
         ...
 
     async def read_log(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:

@@ -14,7 +14,9 @@ from typing import Any
 
 from a2a_server.mapping import fold
 from a2a_server.model import FINAL_STATES, TERMINAL_STATES, Frame, Message, PushConfig, StatusUpdate, Task, TaskState
+from a2a_server.calls import ListTasks, TaskPage
 from a2a_server.store.base import Delivery, MemoryAdd, TaskEnded, TicketRaced, TurnClaimed
+from a2a_server.store.paging import page_token, read_page_token
 from a2a_server.store.codec import dump_task
 from a2a_server.tickets import Ticket
 
@@ -29,6 +31,7 @@ class MemoryStore:
         self._logs: dict[str, list[Frame]] = {}
         self._snapshots: dict[str, tuple[Task, int]] = {}
         self._states: dict[str, tuple[TaskState, str]] = {}  # task -> (state, context id)
+        self._listed: dict[str, tuple[str, str, str]] = {}  # task -> (owner, context, status at)
         self._ended: dict[str, float] = {}
         self._running: dict[str, str] = {}
         self._tickets: dict[str, Ticket] = {}
@@ -45,6 +48,7 @@ class MemoryStore:
         self._logs[task_id] = [task.copy()]
         self._snapshots[task_id] = (fold(None, [task]), 1)
         self._states[task_id] = (task.status.state, task.context_id)
+        self._listed[task_id] = ("", task.context_id, task.status.timestamp)
         return 1
 
     async def append(
@@ -74,6 +78,8 @@ class MemoryStore:
             if type(frame) is StatusUpdate or type(frame) is Task:
                 state = frame.status.state  # type: ignore[union-attr]
                 rests = rests or type(frame) is Task or state in FINAL_STATES
+                owner, context, _ = self._listed[task_id]
+                self._listed[task_id] = (owner, context, frame.status.timestamp)  # type: ignore[union-attr]
         log.extend(f.copy() if type(f) is Task else f for f in frames)  # type: ignore[union-attr]
         self._states[task_id] = (state, context_id)
         if state in TERMINAL_STATES:
@@ -114,6 +120,29 @@ class MemoryStore:
         if task_id not in self._logs:
             return None
         return self._fold(task_id), len(self._logs[task_id])
+
+    async def list_tasks(self, query: ListTasks, owner: str = "") -> TaskPage:
+        """A page of `owner`'s tasks, newest status first (sorted here: this store is for
+        tests and small deployments; the others read an index)."""
+        found = sorted(
+            (
+                (at, task_id)
+                for task_id, (who, context, at) in self._listed.items()
+                if who == owner
+                and (query.context_id is None or context == query.context_id)
+                and (query.status is None or self._states[task_id][0] is query.status)
+                and (query.status_timestamp_after is None or at >= query.status_timestamp_after)
+            ),
+            reverse=True,
+        )
+        total = len(found)
+        if query.page_token:
+            cursor = read_page_token(query.page_token)
+            found = [entry for entry in found if entry < cursor]
+        page = found[: query.page_size]
+        more = len(found) > query.page_size
+        token = page_token(*page[-1]) if more else ""
+        return TaskPage([self._fold(t) for _, t in page], token, query.page_size, total)
 
     async def read_log(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:
         log = self._logs.get(task_id, [])
@@ -198,6 +227,7 @@ class MemoryStore:
             gone.append(task_id)
         for task_id in gone:
             context_id = self._states.pop(task_id)[1]
+            del self._listed[task_id]
             del self._logs[task_id], self._snapshots[task_id], self._ended[task_id]
             if all(c != context_id for _, c in self._states.values()):
                 self._memory.pop(context_id, None)  # a conversation goes with its last task

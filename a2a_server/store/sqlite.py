@@ -35,7 +35,9 @@ from typing import Any
 from a2a_server.jsoncodec import dumps_bytes, loads
 from a2a_server.mapping import fold
 from a2a_server.model import FINAL_STATES, TERMINAL_STATES, Frame, Message, PushConfig, StatusUpdate, Task, TaskState
+from a2a_server.calls import ListTasks, TaskPage
 from a2a_server.store.base import Delivery, MemoryAdd, TaskEnded, TicketRaced, TurnClaimed
+from a2a_server.store.paging import page_token, read_page_token
 from a2a_server.store.codec import (
     dump_config,
     dump_frame,
@@ -48,19 +50,26 @@ from a2a_server.store.codec import (
 )
 from a2a_server.tickets import Ticket
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SCHEMA_VERSION", "SQLiteStore", "StoreVersionError"]
+
+
+class StoreVersionError(ValueError):
+    """The file was written by a version of the server with another schema."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     id TEXT PRIMARY KEY,
     context_id TEXT NOT NULL,
     state TEXT NOT NULL,
+    status_at TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
     running_owner TEXT,
     created_at REAL NOT NULL,
     ended_at REAL
 );
 CREATE INDEX IF NOT EXISTS tasks_ended ON tasks (ended_at) WHERE ended_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS tasks_context ON tasks (context_id);
+CREATE INDEX IF NOT EXISTS tasks_listing ON tasks (owner, status_at, id);
+CREATE INDEX IF NOT EXISTS tasks_context ON tasks (owner, context_id, status_at, id);
 CREATE INDEX IF NOT EXISTS tasks_running ON tasks (running_owner)
     WHERE running_owner IS NOT NULL;
 CREATE TABLE IF NOT EXISTS events (
@@ -114,6 +123,8 @@ CREATE TABLE IF NOT EXISTS push_outbox (
 CREATE INDEX IF NOT EXISTS push_outbox_config ON push_outbox (task_id, config_id, id);
 """
 
+SCHEMA_VERSION = 1  # PRAGMA user_version of the files this store writes
+
 _dumps = dumps_bytes  # ticket outputs: UTF-8 BLOBs, one encoding, safe for any string
 _SNAPSHOT_EVERY = 16_384  # frames: bounds the tail a read folds, even for a task that never rests
 
@@ -130,11 +141,28 @@ class SQLiteStore:
         self._checkpointer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._checkpointer.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         self._db.execute("BEGIN IMMEDIATE")
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
+        try:
+            self._prepare()
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
         self._db.execute("COMMIT")
         self._batch: asyncio.Future[BaseException | None] | None = None
+
+    def _prepare(self) -> None:
+        """Create the schema in a new file; refuse a file of another schema version."""
+        db = self._db
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        if tables and version != SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"{self.path} holds tasks in the format of another a2a-server version (schema "
+                f"{version}, this one reads {SCHEMA_VERSION}); point --store at a new file"
+            )
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -182,8 +210,9 @@ class SQLiteStore:
     async def create(self, task: Task) -> int:
         with self._write() as db:
             db.execute(
-                "INSERT INTO tasks (id, context_id, state, created_at) VALUES (?, ?, ?, ?)",
-                (task.id, task.context_id, task.status.state.value, time.time()),
+                "INSERT INTO tasks (id, context_id, state, status_at, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (task.id, task.context_id, task.status.state.value, task.status.timestamp, time.time()),
             )
             body = dump_task(task)
             db.execute("INSERT INTO events (task_id, seq, frame) VALUES (?, 1, ?)", (task.id, body))
@@ -217,6 +246,7 @@ class SQLiteStore:
             if frames and before in TERMINAL_STATES:
                 raise TaskEnded(task_id, before)
             state = before
+            status_at: str | None = None  # the newest status's timestamp, if one changed
             rest_at: tuple[int, bytes] | None = None  # a frame to snapshot at: the task rests
             rows = []
             for frame in frames:
@@ -224,21 +254,21 @@ class SQLiteStore:
                 body = dump_frame(frame)
                 rows.append((task_id, seq, body))
                 if type(frame) is Task:
-                    state = frame.status.state
+                    state, status_at = frame.status.state, frame.status.timestamp
                     rest_at = (seq, body)
                 elif type(frame) is StatusUpdate:
-                    state = frame.status.state
+                    state, status_at = frame.status.state, frame.status.timestamp
                     if state in FINAL_STATES:
                         rest_at = (seq, b"")
             if rows:
                 db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
                 if rest_at is None and seq % _SNAPSHOT_EVERY == 0:  # a task that never rests
                     rest_at = (seq, b"")
-                if state != before:  # most frames (text chunks) leave the task row alone
+                if status_at is not None:  # most frames (text chunks) leave the task row alone
                     ended = time.time() if state in TERMINAL_STATES else None
                     db.execute(
-                        "UPDATE tasks SET state = ?, ended_at = ? WHERE id = ?",
-                        (state.value, ended, task_id),
+                        "UPDATE tasks SET state = ?, status_at = ?, ended_at = ? WHERE id = ?",
+                        (state.value, status_at, ended, task_id),
                     )
                 if rest_at is not None:
                     self._snapshot_at(db, task_id, *rest_at)
@@ -311,6 +341,41 @@ class SQLiteStore:
             return None
         finally:
             db.execute("COMMIT")
+
+    async def list_tasks(self, query: ListTasks, owner: str = "") -> TaskPage:
+        """A page of `owner`'s tasks, newest status first, through the listing indexes."""
+        await self._durable()
+        where, args = ["owner = ?"], [owner]
+        if query.context_id is not None:
+            where.append("context_id = ?")
+            args.append(query.context_id)
+        if query.status is not None:
+            where.append("state = ?")
+            args.append(query.status.value)
+        if query.status_timestamp_after is not None:
+            where.append("status_at >= ?")
+            args.append(query.status_timestamp_after)
+        db = self._db
+        db.execute("BEGIN")  # one read transaction: the count, the page and its tasks agree
+        try:
+            total = db.execute(f"SELECT COUNT(*) FROM tasks WHERE {' AND '.join(where)}", args)
+            total_size = total.fetchone()[0]
+            if query.page_token:
+                at, last_id = read_page_token(query.page_token)
+                where.append("(status_at < ? OR (status_at = ? AND id < ?))")
+                args += [at, at, last_id]
+            rows = db.execute(
+                f"SELECT id, status_at FROM tasks WHERE {' AND '.join(where)} "
+                "ORDER BY status_at DESC, id DESC LIMIT ?",
+                (*args, query.page_size + 1),
+            ).fetchall()
+            page = rows[: query.page_size]
+            tasks = [self._fold(db, task_id)[0] for task_id, _ in page]
+        finally:
+            db.execute("COMMIT")
+        more = len(rows) > query.page_size
+        token = page_token(page[-1][1], page[-1][0]) if more else ""
+        return TaskPage(tasks, token, query.page_size, total_size)
 
     async def read_log(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:
         await self._durable()
