@@ -22,17 +22,17 @@ from a2a_server.errors import (
 from a2a_server.liveness import instance
 from a2a_server.mapping import new_task
 from a2a_server.model import (
-    INTERRUPTED_STATES,
     TERMINAL_STATES,
     Frame,
     Message,
     PushConfig,
+    Role,
     Task,
     TaskState,
     new_id,
 )
 from a2a_server.push_guard import Resolver, parse_allow_hosts, system_resolver
-from a2a_server.runner.base import Runner
+from a2a_server.runner.base import Runner, Turn
 from a2a_server.runtime import TaskRuntime, TurnHandle
 from a2a_server.settings import Settings
 from a2a_server.store.base import TaskStore
@@ -101,8 +101,12 @@ class RequestHandler:
     # -- message/send, message/stream --------------------------------------------------------
 
     async def send_message(self, req: calls.SendMessage, ctx: CallContext) -> Task | Message:
-        """message/send: the Task once it rests (blocking, the default), or at once."""
-        runtime, handle = await self._start_turn(req)
+        """message/send: the Task once it rests (blocking, the default), or at once; or the
+        runner's direct reply, a Message."""
+        started = await self._start_turn(req)
+        if isinstance(started, Message):
+            return started
+        runtime, handle = started
         if req.blocking:
             await handle.done.wait()
             if handle.error is not None:
@@ -112,14 +116,18 @@ class RequestHandler:
         return _trim_history(task, req.history_length)
 
     async def stream_message(self, req: calls.SendMessage, ctx: CallContext) -> PrimedStream:
-        """message/stream: the turn's frames, from its Task to the final status-update."""
-        runtime, handle = await self._start_turn(req)
+        """message/stream: the turn's frames, from its Task to the final status-update (or
+        the runner's direct reply, alone)."""
+        started = await self._start_turn(req)
+        if isinstance(started, Message):
+            return PrimedStream((0, started), _nothing())
+        runtime, handle = started
         after = await handle.started
         if handle.error is not None:
             raise handle.error
         return await PrimedStream.prime(self._frames(runtime.subscribe(after)))
 
-    async def _start_turn(self, req: calls.SendMessage) -> tuple[TaskRuntime, TurnHandle]:
+    async def _start_turn(self, req: calls.SendMessage) -> tuple[TaskRuntime, TurnHandle] | Message:
         from a2a_server.push_api import checked  # the push methods build on this module
 
         push = None if req.push_config is None else await checked(self, req.push_config)
@@ -140,15 +148,32 @@ class RequestHandler:
 
     async def _new_task(
         self, message: Message, push: PushConfig | None
-    ) -> tuple[TaskRuntime, TurnHandle]:
+    ) -> tuple[TaskRuntime, TurnHandle] | Message:
         task_id = new_id()
         context_id = message.context_id or new_id()
+        reply = await self._direct_reply(task_id, context_id, message)
+        if reply is not None:
+            return reply
         message = dataclasses.replace(message, task_id=task_id, context_id=context_id)
         seq = await self.store.create(new_task(task_id, context_id, message))
         if push is not None:
             await self.store.put_push_config(task_id, push)
         runtime = self._track(task_id, context_id, TaskState.SUBMITTED, seq)
         return runtime, runtime.submit(message, new_task=True)
+
+    async def _direct_reply(self, task_id: str, context_id: str, message: Message) -> Message | None:
+        """The runner's answer to a message without a task, if it gives one (`reply`)."""
+        reply = getattr(self.runner, "reply", None)
+        if reply is None:
+            return None
+        message = dataclasses.replace(message, context_id=context_id)
+        history = tuple(await self.store.get_memory(context_id))
+        parts = await reply(Turn(task_id, context_id, message, history))
+        if parts is None:
+            return None
+        answer = Message(Role.AGENT, tuple(parts), new_id(), context_id=context_id)
+        await self.store.add_memory(context_id, [message, answer], self.settings.memory_messages)
+        return answer
 
     # -- tasks/* --------------------------------------------------------------------------------
 
@@ -180,7 +205,8 @@ class RequestHandler:
         return canceled
 
     async def resubscribe(self, req: calls.TaskRef, ctx: CallContext) -> PrimedStream:
-        """tasks/resubscribe: the current Task, then live frames until the final one.
+        """tasks/resubscribe, SubscribeToTask: the current Task, then live frames until the
+        next final one.
 
         With `Last-Event-ID`: exactly the frames after that one instead, then live frames,
         whether the task still runs or has ended (design §5).
@@ -200,8 +226,9 @@ class RequestHandler:
         state = task.status.state
         if state in TERMINAL_STATES:
             raise UnsupportedOperation(f"Task {req.id} has already ended.")
-        if state in INTERRUPTED_STATES:
-            return PrimedStream((seq, task), _nothing())  # nothing comes until the client speaks
+        # a task waiting on its client (input-required) is followed too: through the turn
+        # its next message starts, to that turn's final frame (1.0: "for tasks not in a
+        # terminal state")
         runtime = self._runtimes.get(req.id) or self._load(task, seq)
         return PrimedStream((seq, task), self._frames(runtime.subscribe(seq)))
 

@@ -36,6 +36,7 @@ from a2a_server.model import (
 )
 from a2a_server.runner.events import (
     AgentUpdated,
+    NewArtifact,
     ReasoningDelta,
     StepStarted,
     ToolCompleted,
@@ -170,6 +171,11 @@ class TurnMapper:
                 if event.error is not None:
                     data["error"] = event.error
         return self._status(TaskState.WORKING, (DataPart(data),))
+
+    def artifact(self, event: NewArtifact) -> Frame:
+        """An artifact of its own, whole: one chunk, `lastChunk`."""
+        artifact = Artifact(new_id(), tuple(event.parts), event.name, event.description, event.metadata)
+        return ArtifactUpdate(self._task_id, self._context_id, artifact, append=False, last_chunk=True)
 
     def ticket_event(self, ticket: Ticket, state: TaskState = TaskState.WORKING) -> list[Frame]:
         """Frames announcing a ticket's change: deferred, resolved, failed or expired."""

@@ -43,7 +43,9 @@ from a2a_server.runner.events import (
     AgentUpdated,
     AuthRequired,
     InputRequired,
+    NewArtifact,
     ReasoningDelta,
+    Rejected,
     StepStarted,
     TextDelta,
     ToolBackgroundFailed,
@@ -66,7 +68,7 @@ AGENT_FAILED = "The agent failed while handling this request."
 CANCELED = "The task was canceled."
 RESTARTED = "The server restarted while this task's turn was running; the turn was lost."
 _END = Completed()  # what a runner that simply stops amounts to
-_End = Completed | InputRequired | AuthRequired | Failed  # the events that end a turn
+_End = Completed | InputRequired | AuthRequired | Rejected | Failed  # the events that end a turn
 
 
 class TurnHandle:
@@ -380,7 +382,7 @@ class TaskRuntime:
                     if timer is not None:
                         timer.cancel()
                         timer = None
-                    if isinstance(event, Completed | InputRequired | AuthRequired | Failed):
+                    if isinstance(event, Completed | InputRequired | AuthRequired | Rejected | Failed):
                         return event
                     await self._step(event, mapper)
             return _END
@@ -397,6 +399,8 @@ class TaskRuntime:
         """Frames for a runner event other than text or the turn's end."""
         if isinstance(event, StepStarted | ToolStarted | ToolCompleted | AgentUpdated | ReasoningDelta):
             await self._emit(lambda: [*mapper.flush_before_event(), mapper.progress(event)])
+        elif isinstance(event, NewArtifact):
+            await self._emit(lambda: [*mapper.flush_before_event(), mapper.artifact(event)])
         elif isinstance(event, ToolDeferred):
             await self._defer(event, mapper)
         elif isinstance(event, ToolBackgroundResolved | ToolBackgroundFailed):
@@ -414,6 +418,8 @@ class TaskRuntime:
             said = end.prompt
         elif isinstance(end, Failed):
             said = end.error
+        elif isinstance(end, Rejected):
+            said = end.reason
         else:
             said = mapper.answer_text(final_text)
         # the turn's last write: its frames, the memory of what was said, and the claim let go
@@ -431,6 +437,9 @@ class TaskRuntime:
             return True
         if isinstance(end, Failed):
             await self._end_failed(mapper, end.error, usage, memory)
+            return True
+        if isinstance(end, Rejected):
+            await self._end_failed(mapper, end.reason, usage, memory, state=TaskState.REJECTED)
             return True
         tickets = await self._store.list_tickets(self.task_id)
         if any(t.pending for t in tickets):  # parked until they settle
@@ -465,16 +474,19 @@ class TaskRuntime:
         error: str,
         usage: dict[str, int] | None = None,
         memory: MemoryAdd | None = None,
+        *,
+        state: TaskState = TaskState.FAILED,
     ) -> None:
+        """End the task failed (or rejected): its open answer closed, its tickets with it."""
         async with self._lock:
-            closing = await self._closing_tickets("the task failed")
+            closing = await self._closing_tickets(f"the task {state.value}")
             try:
                 head = mapper.finish()
             except Exception:  # a runner left the mapper in a state it cannot close
                 log.exception("could not close the answer of task %s", self.task_id)
                 head = []
             await self._write(
-                [*head, mapper.end(TaskState.FAILED, error, closing, usage)], closing,
+                [*head, mapper.end(state, error, closing, usage)], closing,
                 memory=memory, release=self._owner,
             )
 

@@ -1,5 +1,6 @@
-"""Small JSON-RPC and SSE helpers for the tests. Every response they see is validated against
-the official schema, so no emitted object escapes the check."""
+"""Small JSON-RPC and SSE helpers for the tests. Every response they see is validated: a 0.3
+one against the official JSON Schema, a 1.0 one (`version="1.0"`) against the proto, so no
+emitted object escapes the check."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from tests.proto import validate_stream_response, validate_v1, validate_v1_error
 from tests.schema import validate, validate_result
 
 _ids = itertools.count(1)
@@ -26,30 +28,66 @@ def user_message(text: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def check_response(body: dict[str, Any], request_id: Any) -> dict[str, Any]:
-    """Validate a JSON-RPC response body; returns it."""
+V1 = {"A2A-Version": "1.0"}
+
+V1_RESULTS = {  # 1.0 method -> the proto message of its result (None: no result)
+    "SendMessage": "SendMessageResponse",
+    "GetTask": "Task",
+    "CancelTask": "Task",
+    "ListTasks": "ListTasksResponse",
+    "CreateTaskPushNotificationConfig": "TaskPushNotificationConfig",
+    "GetTaskPushNotificationConfig": "TaskPushNotificationConfig",
+    "ListTaskPushNotificationConfigs": "ListTaskPushNotificationConfigsResponse",
+    "DeleteTaskPushNotificationConfig": None,
+    "GetExtendedAgentCard": "AgentCard",
+}
+V1_STREAMS = frozenset({"SendStreamingMessage", "SubscribeToTask"})
+
+
+def check_response(
+    body: dict[str, Any], request_id: Any, *, method: str | None = None, version: str = "0.3"
+) -> dict[str, Any]:
+    """Validate a JSON-RPC response body (or one SSE event's) of `method`; returns it."""
     assert body.get("jsonrpc") == "2.0", body
     assert body.get("id") == request_id, body
     if "error" in body:
         assert "result" not in body
-        validate("JSONRPCErrorResponse", body)
-    else:
-        result = body["result"]
-        if isinstance(result, dict) and "kind" in result:
-            validate_result(result)
+        if version == "1.0" and method is not None and not method.startswith("a2aserver."):
+            validate_v1_error(body["error"])
+        else:
+            validate("JSONRPCErrorResponse", body)
+        return body
+    result = body["result"]
+    if version == "1.0":
+        if method in V1_STREAMS:
+            validate_stream_response(result)
+        elif method in V1_RESULTS and V1_RESULTS[method] is not None:
+            validate_v1(V1_RESULTS[method], result)  # type: ignore[arg-type]
+        elif method in V1_RESULTS:
+            assert result is None, body
+    elif isinstance(result, dict) and "kind" in result:
+        validate_result(result)
     return body
 
 
 async def rpc(
-    client: httpx.AsyncClient, method: str, params: Any = None, *, request_id: Any = "req"
+    client: httpx.AsyncClient,
+    method: str,
+    params: Any = None,
+    *,
+    request_id: Any = "req",
+    version: str = "0.3",
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
     if params is not None:
         payload["params"] = params
-    response = await client.post("/", json=payload)
+    if version == "1.0":
+        headers = {**V1, **(headers or {})}
+    response = await client.post("/", json=payload, headers=headers)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json")
-    return check_response(response.json(), request_id)
+    return check_response(response.json(), request_id, method=method, version=version)
 
 
 async def result(client: httpx.AsyncClient, method: str, params: Any = None) -> dict[str, Any]:
@@ -85,7 +123,9 @@ class SSE:
         return [e.result for e in self.events if "result" in e.body]
 
 
-def parse_sse_block(block: str, request_id: Any) -> Event | None:
+def parse_sse_block(
+    block: str, request_id: Any, method: str | None = None, version: str = "0.3"
+) -> Event | None:
     seq = None
     data: list[str] = []
     for line in block.split("\n"):
@@ -100,7 +140,7 @@ def parse_sse_block(block: str, request_id: Any) -> Event | None:
     if not data:
         return None
     body = json.loads("\n".join(data))
-    check_response(body, request_id)
+    check_response(body, request_id, method=method, version=version)
     return Event(seq, body)
 
 
@@ -113,15 +153,18 @@ async def stream(
     headers: dict[str, str] | None = None,
     stop_after: int | None = None,
     on_event: Callable[[Event], None] | None = None,
+    version: str = "0.3",
 ) -> SSE:
     """Read an SSE response to the end (or `stop_after` events, then drop the connection)."""
     payload = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
     out = SSE()
+    if version == "1.0":
+        headers = {**V1, **(headers or {})}
     async with client.stream("POST", "/", json=payload, headers=headers) as response:
         assert response.status_code == 200
         if response.headers["content-type"].startswith("application/json"):
             body = json.loads(await response.aread())
-            check_response(body, request_id)
+            check_response(body, request_id, method=method, version=version)
             out.events.append(Event(None, body))
             return out
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -132,7 +175,7 @@ async def stream(
                 block, buffer = buffer.split("\n\n", 1)
                 if block.startswith(":"):
                     out.comments += 1
-                event = parse_sse_block(block, request_id)
+                event = parse_sse_block(block, request_id, method, version)
                 if event is not None:
                     out.events.append(event)
                     if on_event is not None:

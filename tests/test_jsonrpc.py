@@ -72,6 +72,7 @@ PARAM_CASES: list[tuple[str, dict[str, Any], int, str]] = [
     ("parts not a list", {"message": message(parts="invalid")}, -32602, "parts"),
     ("part without kind, two contents", {"message": message(parts=[{"text": "hi", "data": {}}])}, -32602, "kind"),
     ("part without kind or content", {"message": message(parts=[{"metadata": {}}])}, -32602, "kind"),
+    ("part with a foreign type", {"message": message(parts=[{"type": "image", "text": "x"}])}, -32602, "kind"),
     ("unknown part kind", {"message": message(parts=[{"kind": "video", "url": "x"}])}, -32602, "kind"),
     ("text not a string", {"message": message(parts=[{"kind": "text", "text": 5}])}, -32602, "text"),
     ("data not an object", {"message": message(parts=[{"kind": "data", "data": [1, 2]}])}, -32602, "data"),

@@ -196,13 +196,26 @@ async def test_resubscribe_gets_task_then_live_frames(live_server) -> None:
         assert before + live == f"You said: {words}"
 
 
-async def test_resubscribe_to_interrupted_task_returns_its_task_and_closes(live_server) -> None:
+async def test_resubscribe_to_interrupted_task_follows_its_next_turn(live_server) -> None:
+    """A task waiting on input-required can be subscribed to: the subscriber gets the Task,
+    then, once the client answers, that turn's frames, and the stream closes at its end."""
     server = live_server()
     async with server.client() as client:
         task = await send(client, "ask me")
-        sse = await stream(client, "tasks/resubscribe", {"id": task["id"]})
-        assert [f["kind"] for f in sse.frames] == ["task"]
-        assert sse.frames[0]["status"]["state"] == "input-required"
+        seen: list[dict] = []
+        reader = asyncio.create_task(stream(
+            client, "tasks/resubscribe", {"id": task["id"]}, on_event=lambda e: seen.append(e.result)
+        ))
+        await wait_for(lambda: _async_true(seen))
+        assert [f["kind"] for f in seen] == ["task"] and seen[0]["status"]["state"] == "input-required"
+        await send(client, "Ada", message={"taskId": task["id"]})
+        sse = await asyncio.wait_for(reader, 10)
+        assert sse.frames[-1]["status"]["state"] == "completed" and sse.frames[-1]["final"] is True
+        assert chunks_text(sse.frames) == "Nice to meet you, Ada!"
+
+
+async def _async_true(value: object) -> bool:
+    return bool(value)
 
 
 async def test_input_required_then_follow_up_stream(live_server) -> None:

@@ -6,7 +6,8 @@ In, per the schema (`MessageSendParams`, spec §6):
   fields are ignored.
 - A part says what it is with `kind`. Be tolerant in what we accept: a part without `kind`
   but with exactly one of `text`, `file` or `data` (or 1.0's `raw` or `url`, as fasta2a's
-  client sends) is read as that kind; anything still ambiguous is -32602 naming the field.
+  client sends) is read as that kind; anything still ambiguous (no content key, several, or
+  a foreign `type`) is -32602 naming the field.
 - `data` of a data part must be a JSON object; a file has exactly one of `bytes` or `uri`.
 - `--lenient-messages`: a message without `role` or `messageId` is a user's, with a new id.
 
@@ -119,8 +120,9 @@ _CONTENT_KEYS = ("text", "file", "data", "raw", "url")
 
 def _infer_kind(part: Any) -> Any:
     """A part without `kind` but one unambiguous content key is read as that kind; 1.0's
-    flat file fields (`raw`/`url`, `filename`, `mediaType`) become a 0.3 file."""
-    if not isinstance(part, dict) or part.get("kind") is not None:
+    flat file fields (`raw`/`url`, `filename`, `mediaType`) become a 0.3 file. A part that
+    names its type some other way (`type`, as other protocols do) is not guessed at."""
+    if not isinstance(part, dict) or part.get("kind") is not None or "type" in part:
         return part
     present = [k for k in _CONTENT_KEYS if part.get(k) is not None]
     if len(present) != 1:

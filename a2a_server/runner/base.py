@@ -7,8 +7,10 @@ either a user message (`turn.message`, with `turn.text` and `turn.parts`) or a r
 messages, oldest first. Everything a turn holds is the version-neutral model (`model.py`):
 a runner never sees the wire of either protocol version.
 
-A runner may also have an `async aclose()`, which the app calls when it stops, and a
-`forget(task_id)`, called when a task ends, to drop what it kept for that task.
+A runner may also have an `async aclose()`, which the app calls when it stops; a
+`forget(task_id)`, called when a task ends, to drop what it kept for that task; and an
+`async reply(turn)`, asked before a new task is made: the parts it returns answer the message
+directly, as a Message, and no task is made (A2A's stateless reply); None goes on as usual.
 """
 
 from __future__ import annotations

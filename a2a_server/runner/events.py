@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from a2a_server.model import Part
+
 __all__ = [
     "AgentUpdated",
     "AuthRequired",
@@ -16,7 +18,9 @@ __all__ = [
     "Completed",
     "Failed",
     "InputRequired",
+    "NewArtifact",
     "ReasoningDelta",
+    "Rejected",
     "RunnerEvent",
     "StepStarted",
     "TextDelta",
@@ -60,6 +64,17 @@ class AgentUpdated:
 
     type: ClassVar[str] = "agent_updated"
     agent_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewArtifact:
+    """An artifact of its own, beside the answer (a file, data, a report), sent whole."""
+
+    type: ClassVar[str] = "artifact"
+    parts: tuple[Part, ...]
+    name: str | None = None
+    description: str | None = None
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +178,15 @@ class Completed:
 
 
 @dataclass(frozen=True, slots=True)
+class Rejected:
+    """The agent will not do this task: it ends `rejected`, `reason` shown to the client."""
+
+    type: ClassVar[str] = "rejected"
+    reason: str
+    usage: dict[str, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Failed:
     """The run failed; `error` is shown to the client, so it must not leak internals."""
 
@@ -176,6 +200,7 @@ RunnerEvent = (
     | TextDelta
     | ReasoningDelta
     | AgentUpdated
+    | NewArtifact
     | ToolStarted
     | ToolCompleted
     | ToolDeferred
@@ -184,5 +209,6 @@ RunnerEvent = (
     | InputRequired
     | AuthRequired
     | Completed
+    | Rejected
     | Failed
 )
