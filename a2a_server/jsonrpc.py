@@ -112,9 +112,10 @@ class Dispatcher:
         spec = self._table.get(method)
         version = errors_in if spec is None or spec.version == EXTENSION else spec.version
         refused = self._refused(spec, method, declared, ctx)
-        if refused is not None:
+        if refused is not None:  # in 1.0's form if the client declared 1.0 or called 1.0
+            form = "1.0" if errors_in == "1.0" or version == "1.0" else "0.3"
             return Reply(
-                request_id, error_response(refused, request_id, version), version=version,
+                request_id, error_response(refused, request_id, form), version=form,
                 streaming=spec is not None and spec.streaming,
             )
         try:
@@ -132,9 +133,8 @@ class Dispatcher:
                 streaming=spec is not None and spec.streaming,
             )
         result = response._value.result
-        if isinstance(result, PrimedStream):
-            assert spec is not None
-            return Reply(request_id, stream=result, frame=spec.frame, version=version)
+        if isinstance(result, _Streamed):
+            return Reply(request_id, stream=result.stream, frame=result.frame, version=version)
         return Reply(request_id, {"jsonrpc": "2.0", "id": request_id, "result": result}, version=version)
 
     def _refused(
@@ -180,13 +180,18 @@ class Dispatcher:
     def _bind(self, spec: MethodSpec) -> Any:
         handler = self._handler
         lenient = self._lenient
-        parse, call, encode = spec.parse, spec.call, spec.encode
 
         async def method(ctx: CallContext, /, **params: Any) -> Result:
+            used = spec
+            if spec.dialect is not None and spec.dialect[0](params, ctx.version):
+                used = spec.dialect[1]
             try:
-                request = parse(params, lenient) if parse is not None else None
-                result = await call(handler, request, ctx)
-                return Success(result if isinstance(result, PrimedStream) else encode(result))
+                request = used.parse(params, lenient) if used.parse is not None else None
+                result = await used.call(handler, request, ctx)
+                if isinstance(result, PrimedStream):
+                    assert used.frame is not None
+                    return Success(_Streamed(result, used.frame))
+                return Success(used.encode(result))
             except ValidationError as exc:
                 message, field = describe_validation_error(exc)
                 return _error(InvalidParams(message, field=field))
@@ -197,6 +202,14 @@ class Dispatcher:
                 return _error(InternalError())
 
         return method
+
+
+@dataclass(frozen=True, slots=True)
+class _Streamed:
+    """A method's stream, with the codec of its frames."""
+
+    stream: PrimedStream
+    frame: Callable[[Frame], Any]
 
 
 def _error(exc: A2AError) -> Result:

@@ -15,7 +15,7 @@ from a2a_server import push_api, ticket_api
 from a2a_server.errors import AuthenticatedExtendedCardNotConfigured, UnsupportedOperation
 from a2a_server.handler import CallContext, RequestHandler
 from a2a_server.model import Frame
-from a2a_server.protocol import tickets, v0_3, v1_0
+from a2a_server.protocol import draft, tickets, v0_3, v1_0
 
 __all__ = ["EXTENSION", "METHODS", "MethodSpec"]
 
@@ -33,6 +33,8 @@ class MethodSpec:
     call: Call
     encode: Callable[[Any], Any] = lambda result: result
     frame: Callable[[Frame], Any] | None = None  # streaming methods: one frame's JSON
+    # a dialect some clients speak on this method: (does this call speak it?, its output)
+    dialect: tuple[Callable[[dict[str, Any], str | None], bool], MethodSpec] | None = None
 
     @property
     def streaming(self) -> bool:
@@ -73,10 +75,16 @@ _V10 = v1_0.VERSION
 
 METHODS: dict[str, MethodSpec] = {
     "message/send": MethodSpec(
-        _V03, v0_3.parse_send, RequestHandler.send_message, v0_3.send_result_json
+        _V03, v0_3.parse_send, RequestHandler.send_message, v0_3.send_result_json,
+        dialect=(draft.speaks, MethodSpec(
+            _V03, v0_3.parse_send, RequestHandler.send_message, draft.send_result_json
+        )),
     ),
     "message/stream": MethodSpec(
-        _V03, v0_3.parse_send, RequestHandler.stream_message, frame=v0_3.frame_json
+        _V03, v0_3.parse_send, RequestHandler.stream_message, frame=v0_3.frame_json,
+        dialect=(draft.speaks, MethodSpec(
+            _V03, v0_3.parse_send, RequestHandler.stream_message, frame=draft.frame_json
+        )),
     ),
     "tasks/get": MethodSpec(_V03, v0_3.parse_get_task, RequestHandler.get_task, v0_3.task_json),
     "tasks/cancel": MethodSpec(

@@ -110,7 +110,7 @@ def _walk(desc: descriptor.Descriptor, obj: Any, where: str, problems: list[str]
 
 
 def _repeated(field: descriptor.FieldDescriptor) -> bool:
-    return field.label == descriptor.FieldDescriptor.LABEL_REPEATED and not _is_map(field)
+    return bool(field.is_repeated) and not _is_map(field)
 
 
 def _is_map(field: descriptor.FieldDescriptor) -> bool:

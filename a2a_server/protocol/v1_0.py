@@ -277,19 +277,15 @@ class _ListTasksRequest(_Proto):
     page_size: int = Field(50, ge=1, le=100)
     page_token: OptionalId = None
     history_length: int | None = Field(None, ge=0)
-    status_timestamp_after: str | None = None
+    status_timestamp_after: Annotated[str | None, BeforeValidator(lambda v: None if v is None else _utc(v))] = None
     include_artifacts: bool = False
 
-    @model_validator(mode="after")
-    def _timestamp(self) -> _ListTasksRequest:
-        if self.status_timestamp_after is not None:
-            object.__setattr__(self, "status_timestamp_after", _utc(self.status_timestamp_after))
-        return self
 
-
-def _utc(text: str) -> str:
+def _utc(text: Any) -> str:
     """An RFC 3339 timestamp in our own form (UTC, milliseconds, `Z`), which sorts as it
     should against the timestamps we write."""
+    if not isinstance(text, str):
+        raise ValueError("must be an RFC 3339 timestamp string")
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
