@@ -103,13 +103,14 @@ class Sample:
 
 _WRK_SCRIPT = """wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = {body}
+{headers}wrk.body = {body}
 """
 
 
-def _wrk(port: int, body: bytes, connections: int, seconds: float) -> Sample:
+def _wrk(port: int, body: bytes, connections: int, seconds: float, headers: dict[str, str]) -> Sample:
+    extra = "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(_WRK_SCRIPT.format(body=json.dumps(body.decode())))
+        f.write(_WRK_SCRIPT.format(body=json.dumps(body.decode()), headers=extra))
         script = f.name
     try:
         out = subprocess.run(
@@ -131,16 +132,19 @@ def _wrk_latency(out: str, label: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-async def _loadgen(port: int, body: bytes, connections: int, seconds: float) -> Sample:
-    stats = await run_load(HOST, port, lambda i: body, connections=connections, seconds=seconds)
+async def _loadgen(port: int, body: bytes, connections: int, seconds: float, headers: dict[str, str]) -> Sample:
+    stats = await run_load(HOST, port, lambda i: body, connections=connections, seconds=seconds, headers=headers)
     lat = [x * 1000 for x in stats.latencies]
     return Sample(stats.rate, percentile(lat, 0.5), percentile(lat, 0.99), stats.errors)
 
 
-def load(port: int, body: bytes, connections: int, seconds: float, use_wrk: bool) -> Sample:
+def load(
+    port: int, body: bytes, connections: int, seconds: float, use_wrk: bool,
+    headers: dict[str, str] | None = None,
+) -> Sample:
     if use_wrk:
-        return _wrk(port, body, connections, seconds)
-    return asyncio.run(_loadgen(port, body, connections, seconds))
+        return _wrk(port, body, connections, seconds, headers or {})
+    return asyncio.run(_loadgen(port, body, connections, seconds, headers or {}))
 
 
 async def _first_frame_ms(port: int, count: int, requests: int) -> float:
@@ -244,16 +248,28 @@ def run(plan: Plan, use_wrk: bool) -> Results:
             s.start()
         try:
             ports = {n: s.port for n, s in pool.items()}
+            ports["ours-1.0"] = ports["ours"]  # the same server, spoken to in protocol 1.0
             main = ["ours", "sdk", "floor"]
-            send = frames.request("message/send", "hello")
+
+            def workload(method: str, text: str) -> Callable[[str, int], Sample]:
+                old, new = frames.request(method, text), frames.request_v1(method, text)
+
+                def measure(name: str, c: int) -> Sample:
+                    if name == "ours-1.0":
+                        return load(ports[name], new, c, plan.seconds, use_wrk, frames.V1_HEADERS)
+                    return load(ports[name], old, c, plan.seconds, use_wrk)
+
+                return measure
+
+            send = workload("message/send", "hello")
             for c in plan.w1_connections:
-                w1 = _alternate([*main, "ours-memory"], plan.rounds, lambda n: load(ports[n], send, c, plan.seconds, use_wrk))
+                w1 = _alternate([*main, "ours-memory", "ours-1.0"], plan.rounds, lambda n: send(n, c))
                 results.figures[f"W1 send c={c}"] = {n: vars(v) for n, v in w1.items()}
-            stream = frames.request("message/stream", f"stream {plan.stream_count}")
+            stream = workload("message/stream", f"stream {plan.stream_count}")
             per_stream = plan.stream_count + 3
             for c in plan.w2_connections:
-                w2 = _alternate([*main, "ours-memory", "ours-coalesce"], plan.rounds,
-                                lambda n: load(ports[n], stream, c, plan.seconds, use_wrk))
+                w2 = _alternate([*main, "ours-memory", "ours-coalesce", "ours-1.0"], plan.rounds,
+                                lambda n: stream(n, c))
                 results.figures[f"W2 stream c={c}"] = {
                     n: {**vars(v), "frames_per_s": v.rate * per_stream, "tokens_per_s": v.rate * plan.stream_count}
                     for n, v in w2.items()
@@ -289,7 +305,8 @@ def report(results: Results) -> str:
                 extra = f"  frames/s {v['frames_per_s']:>9.0f}" if "frames_per_s" in v else ""
                 lines.append(f"  {name:<14} {v['rate']:>9.1f}/s  p50 {v['p50_ms']:>7.2f} ms  p99 {v['p99_ms']:>7.2f} ms{extra}  errors {v['errors']}")
             lines.append(f"  ours/sdk {ratio(row['ours']['rate'], row['sdk']['rate'])}   ours/floor {ratio(row['ours']['rate'], row['floor']['rate'])}"
-                         f"   sqlite/memory {ratio(row['ours']['rate'], row['ours-memory']['rate'])}")
+                         f"   sqlite/memory {ratio(row['ours']['rate'], row['ours-memory']['rate'])}"
+                         f"   1.0/0.3 {ratio(row['ours-1.0']['rate'], row['ours']['rate'])}")
         else:
             for name, v in row.items():
                 lines.append(f"  {name:<14} {v}")

@@ -17,12 +17,23 @@ def user_message(text: str, message_id: str = "bench-1") -> dict[str, Any]:
             "parts": [{"kind": "text", "text": text}]}
 
 
+V1_METHODS = {"message/send": "SendMessage", "message/stream": "SendStreamingMessage"}
+V1_HEADERS = {"A2A-Version": "1.0"}
+
+
 def request(method: str, text: str, request_id: int = 1, **config: Any) -> bytes:
     params: dict[str, Any] = {"message": user_message(text)}
     if config:
         params["configuration"] = config
     return json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},
                       separators=(",", ":")).encode()
+
+
+def request_v1(method: str, text: str, request_id: int = 1) -> bytes:
+    """The same request in protocol 1.0 (`method` named as in 0.3); send with V1_HEADERS."""
+    message = {"role": "ROLE_USER", "messageId": "bench-1", "parts": [{"text": text}]}
+    body = {"jsonrpc": "2.0", "id": request_id, "method": V1_METHODS[method], "params": {"message": message}}
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def _task(text: str, state: str, artifacts: list[dict[str, Any]]) -> dict[str, Any]:

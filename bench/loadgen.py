@@ -89,9 +89,10 @@ class Conn:
         return status, first, frames
 
 
-def http_post(host: str, port: int, body: bytes) -> bytes:
+def http_post(host: str, port: int, body: bytes, headers: dict[str, str] | None = None) -> bytes:
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
     return (
-        f"POST / HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        f"POST / HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n{extra}"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
 
@@ -99,6 +100,7 @@ def http_post(host: str, port: int, body: bytes) -> bytes:
 async def run_load(
     host: str, port: int, make_body: Callable[[int], bytes], *, connections: int,
     seconds: float | None = None, requests_per_conn: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Stats:
     """`connections` clients, each sending requests back to back for `seconds` (or
     `requests_per_conn` requests)."""
@@ -111,7 +113,7 @@ async def run_load(
         sent = 0
         try:
             while time.perf_counter() < deadline and (requests_per_conn is None or sent < requests_per_conn):
-                raw = http_post(host, port, make_body(next(counter)))
+                raw = http_post(host, port, make_body(next(counter)), headers)
                 start = time.perf_counter()
                 try:
                     status, first, frames = await conn.request(raw)

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.frames import request, send_result, stream_frames
+from bench.frames import request, request_v1, send_result, stream_frames
+from tests.proto import validate_v1
 from tests.schema import validate_result
 
 
@@ -16,6 +17,9 @@ def test_bench_frames_are_valid() -> None:
     for frame in stream_frames(3):
         validate_result(frame)
     assert json.loads(request("message/stream", "stream 3"))["method"] == "message/stream"
+    v1 = json.loads(request_v1("message/send", "hello"))
+    assert v1["method"] == "SendMessage"
+    validate_v1("SendMessageRequest", v1["params"])
 
 
 def test_bench_quick_run(tmp_path: Path) -> None:
@@ -29,8 +33,9 @@ def test_bench_quick_run(tmp_path: Path) -> None:
     for key in ("W1 send c=1", "W2 stream c=1", "W2 first frame ms", "W3 many streams",
                 "W5 non-blocking send under W2 c=16"):
         assert key in figures
-    for server in ("ours", "sdk", "floor"):
+    for server in ("ours", "sdk", "floor", "ours-1.0"):
         assert figures["W1 send c=1"][server]["rate"] > 0
         assert figures["W1 send c=1"][server]["errors"] == 0
+        assert figures["W2 stream c=1"][server]["errors"] == 0
         assert figures["W3 many streams"][server]["errors"] == 0
-    assert "ours/sdk" in done.stdout and "ours/floor" in done.stdout
+    assert "ours/sdk" in done.stdout and "ours/floor" in done.stdout and "1.0/0.3" in done.stdout
