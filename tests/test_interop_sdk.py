@@ -40,6 +40,7 @@ from a2a.types import (
 )
 
 from a2a_server.runner.conformance import ConformanceRunner
+from a2a_server.runner.demo import DemoRunner
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.anyio
@@ -298,3 +299,68 @@ async def test_cancel_closes_an_open_stream(live_server: Callable[..., LiveServe
         assert state_name(events[-1].status_update.status.state) == "TASK_STATE_CANCELED"
         chunks = [e.artifact_update for e in events if e.HasField("artifact_update")]
         assert "".join(p.text for c in chunks for p in c.artifact.parts) == "Received: hello"
+
+
+async def test_v1_tool_events_list_push_and_subscribe(live_server: Callable[..., LiveServer]) -> None:
+    """What 1.0 adds for the SDK's client: tool calls as status updates it parses, ListTasks
+    paging, push config round trips, SubscribeToTask (the current Task first, then live)."""
+    from a2a.types import (
+        AuthenticationInfo,
+        DeleteTaskPushNotificationConfigRequest,
+        GetTaskPushNotificationConfigRequest,
+        ListTaskPushNotificationConfigsRequest,
+        ListTasksRequest,
+        SubscribeToTaskRequest,
+        TaskPushNotificationConfig,
+    )
+
+    server = live_server(runner=DemoRunner(token_delay=0.001, build_seconds=60), push_allow_hosts="example.com")
+    async with sdk_client(server, streaming=True) as (client, wire):
+        events = await collect(client, user_request("time"))
+        tools = [
+            part.data for e in events if e.HasField("status_update")
+            for part in e.status_update.status.message.parts if part.WhichOneof("content") == "data"
+        ]
+        kinds = [t.struct_value["type"] for t in tools]
+        assert [k for k in kinds if k.startswith("tool_")] == ["tool_started", "tool_completed"]
+        first_id = events[0].task.id
+
+        second = (await collect(client, user_request("calc 1+1")))[0].task.id
+        page = await client.list_tasks(ListTasksRequest(page_size=1))
+        assert [t.id for t in page.tasks] == [second] and page.next_page_token and page.total_size == 2
+        rest = await client.list_tasks(ListTasksRequest(page_size=1, page_token=page.next_page_token))
+        assert [t.id for t in rest.tasks] == [first_id] and rest.next_page_token == ""
+
+        # a task that stays working (a build deferred for a minute): push config, subscribe
+        parked = None
+        async for event in client.send_message(user_request("build site")):
+            if event.HasField("status_update") and event.status_update.status.message.parts:
+                data = event.status_update.status.message.parts[0].data.struct_value
+                if "type" in data and data["type"] == "tool_deferred":
+                    parked = event.status_update.task_id
+                    break
+        assert parked is not None
+        config = TaskPushNotificationConfig(
+            task_id=parked, id="sdk", url="https://example.com/hook", token="t",
+            authentication=AuthenticationInfo(scheme="Bearer", credentials="c"),
+        )
+        made = await client.create_task_push_notification_config(config)
+        assert made == config
+        got = await client.get_task_push_notification_config(
+            GetTaskPushNotificationConfigRequest(task_id=parked, id="sdk"))
+        assert got == config
+        listed = await client.list_task_push_notification_configs(
+            ListTaskPushNotificationConfigsRequest(task_id=parked))
+        assert [c.id for c in listed.configs] == ["sdk"]
+        await client.delete_task_push_notification_config(
+            DeleteTaskPushNotificationConfigRequest(task_id=parked, id="sdk"))
+
+        seen: list[StreamResponse] = []
+        with anyio.fail_after(10):
+            async for event in client.subscribe(SubscribeToTaskRequest(id=parked)):
+                seen.append(event)
+                if len(seen) == 1:
+                    assert event.HasField("task") and event.task.id == parked
+                    await client.cancel_task(CancelTaskRequest(id=parked))
+        assert state_name(seen[-1].status_update.status.state) == "TASK_STATE_CANCELED"
+    assert {header for verb, header, _ in wire.requests if verb == "POST"} == {"1.0"}
