@@ -96,3 +96,16 @@ def test_serve_command_end_to_end() -> None:
         proc.wait(timeout=10)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_readme_lists_every_setting() -> None:
+    """The settings table in the README names every flag, with its environment variable."""
+    import dataclasses
+    from pathlib import Path
+
+    from a2a_server.settings import Settings, env_name
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for f in dataclasses.fields(Settings):
+        flag = "--" + f.name.replace("_", "-")
+        assert f"| `{flag}` | `{env_name(f.name)}` |" in readme, f"README: no row for {flag}"
