@@ -33,7 +33,8 @@ class Text:
 class Calls:
     calls: list[tuple[str, str]]  # (tool name, JSON arguments)
     usage: dict[str, int] | None = None
-    text: str = ""
+    text: str | list[str] = ""  # content before the calls: one delta, or one per piece
+    whole: bool = False  # each call in one chunk, as Ollama and llama.cpp send them
 
 
 @dataclass
@@ -89,12 +90,15 @@ class FakeOpenAI:
                     yield _chunk(n, {"content": piece})
                 yield _chunk(n, {}, "stop")
             else:
-                if reply.text:
-                    yield _chunk(n, {"content": reply.text})
+                for piece in [reply.text] if isinstance(reply.text, str) else reply.text:
+                    if piece:
+                        yield _chunk(n, {"content": piece})
                 for i, (name, arguments) in enumerate(reply.calls):
                     head = {"index": i, "id": f"call_{n}_{i}", "type": "function",
-                            "function": {"name": name, "arguments": ""}}
+                            "function": {"name": name, "arguments": arguments if reply.whole else ""}}
                     yield _chunk(n, {"tool_calls": [head]})
+                    if reply.whole:
+                        continue
                     third = max(1, len(arguments) // 3)
                     for start in range(0, len(arguments), third):  # arguments split across chunks
                         piece = arguments[start:start + third]
