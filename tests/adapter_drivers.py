@@ -14,9 +14,8 @@ import json
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ class Env:
     fake_url: str  # .../v1
     serve: Callable[[Any], str]  # runner -> URL of a live server for it (coalescing off)
     tmp_path: Path
+    cleanup: list[Callable[[], None]] = field(default_factory=list)  # run before the fake stops
 
 
 @dataclass
@@ -289,6 +289,48 @@ def afk(env: Env) -> Served:
     return Served(env.serve(adapt(afk_agent(script))), script.saw_first_turn, script.closed.is_set)
 
 
+# -- frameworks in venvs of their own: the server runs there, in a subprocess ----------------
+
+VENVS = {
+    "agentor": ("A2A_TEST_VENV_AGENTOR", ROOT / ".venv-agentor"),
+    "10xgraph": ("A2A_TEST_VENV_10XGRAPH", ROOT / ".venv-10xgraph"),
+}
+
+
+def venv_python(framework: str) -> str:
+    """The Python of `framework`'s venv; the test is skipped when there is none."""
+    variable, default = VENVS[framework]
+    python = Path(os.environ.get(variable) or default) / "bin" / "python"
+    if not python.exists():
+        pytest.skip(f"no {framework} venv at {python.parent.parent}: .ci/run builds it "
+                    f"(or point {variable} at one with '.[{framework}]' installed)")
+    return str(python)
+
+
+def serve_in_venv(env: Env, framework: str, agent: str, *args: str) -> str:
+    """Start `a2a-server serve --agent tests.adapter_agents.<agent>` with the venv's Python."""
+    proc = ServerProcess(env.tmp_path / f"{agent}.db", "--agent", f"tests.adapter_agents.{agent}",
+                         "--coalesce-ms", "0", *args, python=venv_python(framework),
+                         A2A_TEST_FAKE_OPENAI_URL=env.fake_url)
+    proc.start()
+    env.cleanup.append(proc.stop)
+    return proc.url
+
+
+def agentor_http(env: Env) -> Served:
+    url = serve_in_venv(env, "agentor", "agentor_agent:agent")
+    env.fake.add(*fake_replies())
+    return Served(url, _fake_saw_first_turn(env.fake), env.fake.disconnected.is_set)
+
+
+def tenxgraph_http(env: Env) -> Served:
+    """The fake sends each tool call whole: 10xGraph's OpenAI stream converter drops calls
+    whose arguments arrive in fragments (tests/test_adapter_venvs.py shows it)."""
+    url = serve_in_venv(env, "10xgraph", "tenxgraph_agent:agent")
+    env.fake.add(*fake_replies(whole_calls=True))
+    return Served(url, _fake_saw_first_turn(env.fake), env.fake.disconnected.is_set)
+
+
 DRIVERS: dict[str, Callable[[Env], Served]] = {
     "reference": reference,
     "openai-agents-scripted": openai_agents_scripted,
@@ -296,4 +338,6 @@ DRIVERS: dict[str, Callable[[Env], Served]] = {
     "pydantic-ai-function": pydantic_ai_function,
     "pydantic-ai-http": pydantic_ai_http,
     "afk": afk,
+    "agentor-http": agentor_http,
+    "10xgraph-http": tenxgraph_http,
 }

@@ -128,7 +128,10 @@ def env(tmp_path: Path) -> Iterator[Env]:
         servers.append(server)
         return server.url
 
-    yield Env(fake, f"{fake_server.url}/v1", serve, tmp_path)
+    env = Env(fake, f"{fake_server.url}/v1", serve, tmp_path)
+    yield env
+    for stop in env.cleanup:
+        stop()
     for server in servers:
         server.stop()
     fake_server.stop()

@@ -32,7 +32,7 @@ ACCEPTED = (
 )
 """What `--agent MODULE:ATTR` accepts besides a `Runner`, as the loader's error lists it."""
 
-_MODULES = ("afk", "openai_agents", "pydantic_ai")
+_MODULES = ("afk", "openai_agents", "agentflow", "agentor", "pydantic_ai")
 
 
 class _Adapter(Protocol):
