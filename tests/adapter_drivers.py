@@ -14,7 +14,8 @@ import json
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from a2a_server.adapters import adapt
 from a2a_server.runner.openai import OpenAIRunner
 from a2a_server.runner.tools import tool
 from tests.adapter_script import FIRST, MODEL_ERROR, STEPS, ForecastDown, Step, fake_replies, forecast, weather
+from tests.conftest import LiveServer, free_port
 from tests.fake_openai import FakeOpenAI
 from tests.procs import ServerProcess
 
@@ -49,6 +51,35 @@ class Served:
     stream_closed: Callable[[], bool]
 
 
+@contextmanager
+def environment(tmp_path: Path) -> Iterator[Env]:
+    """The fake model server and live servers for runners, all stopped on the way out."""
+    from a2a_server import Settings, create_app
+
+    fake = FakeOpenAI()
+    fake_server = LiveServer(fake.app, free_port())
+    fake_server.start()
+    servers: list[LiveServer] = []
+
+    def serve(runner: Any) -> str:
+        port = free_port()
+        settings = Settings(port=port, store=f"sqlite:///{tmp_path}/tasks-{port}.db", coalesce_ms=0)
+        server = LiveServer(create_app(settings, runner), port)
+        server.start()
+        servers.append(server)
+        return server.url
+
+    env = Env(fake, f"{fake_server.url}/v1", serve, tmp_path)
+    try:
+        yield env
+    finally:
+        for stop in env.cleanup:
+            stop()
+        for server in servers:
+            server.stop()
+        fake_server.stop()
+
+
 def _client(env: Env) -> Any:
     """An `openai` client of the fake server that keeps no connection open between requests:
     the servers stop at teardown while the agent, and its client, live on."""
@@ -70,11 +101,11 @@ def _over_fake(env: Env, runner: Any, *, whole_calls: bool = False) -> Served:
 
 
 class Script:
-    """`STEPS` handed out one per model call, for a framework's test model; records what each
-    call was given and whether a stream was closed before its end."""
+    """Steps (`STEPS` unless told) handed out one per model call, for a framework's test
+    model; records what each call was given and whether a stream was closed before its end."""
 
-    def __init__(self) -> None:
-        self.steps = list(STEPS)
+    def __init__(self, steps: tuple[Step, ...] = STEPS) -> None:
+        self.steps = list(steps)
         self.inputs: list[str] = []
         self.closed = threading.Event()
 

@@ -21,11 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.adapter_drivers import DRIVERS, Env, Served
+from tests.adapter_drivers import DRIVERS, Env, Served, environment
 from tests.adapter_script import AFTER, BEFORE, BROKEN, FIRST, FOLLOW_UP, LONG, RECALL, SLOW
 from tests.client import assert_stream_rules, chunks_text, rpc, stream, user_message
-from tests.conftest import LiveServer, free_port
-from tests.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.anyio
 
@@ -112,29 +110,8 @@ ALLOWED: dict[str, dict[str, str]] = {
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
-    fake = FakeOpenAI()
-    fake_server = LiveServer(fake.app, free_port())
-    fake_server.start()
-    from a2a_server import Settings, create_app
-
-    servers: list[LiveServer] = []
-
-    def serve(runner: Any) -> str:
-        port = free_port()
-        app = create_app(Settings(port=port, store=f"sqlite:///{tmp_path}/tasks-{port}.db",
-                                  coalesce_ms=0), runner)
-        server = LiveServer(app, port)
-        server.start()
-        servers.append(server)
-        return server.url
-
-    env = Env(fake, f"{fake_server.url}/v1", serve, tmp_path)
-    yield env
-    for stop in env.cleanup:
-        stop()
-    for server in servers:
-        server.stop()
-    fake_server.stop()
+    with environment(tmp_path) as e:
+        yield e
 
 
 _reference: list[list[Summary]] = []
