@@ -25,7 +25,16 @@ import pytest
 from a2a_server.adapters import adapt
 from a2a_server.runner.openai import OpenAIRunner
 from a2a_server.runner.tools import tool
-from tests.adapter_script import FIRST, MODEL_ERROR, STEPS, ForecastDown, Step, fake_replies, forecast, weather
+from tests.adapter_script import (
+    FIRST,
+    MODEL_ERROR,
+    STEPS,
+    ForecastDown,
+    Step,
+    fake_replies,
+    forecast,
+    weather,
+)
 from tests.conftest import LiveServer, free_port
 from tests.fake_openai import FakeOpenAI
 from tests.procs import ServerProcess
@@ -283,7 +292,14 @@ def afk_agent(script: Script, *extra_tools: Any) -> Any:
     """An AFK agent whose `afk.llms.LLM` plays `script`, with the script's two tools."""
     fake_afk()
     from afk.agents import Agent
-    from afk.llms import LLM, LLMCapabilities, LLMResponse, StreamCompletedEvent, StreamTextDeltaEvent, ToolCall
+    from afk.llms import (
+        LLM,
+        LLMCapabilities,
+        LLMResponse,
+        StreamCompletedEvent,
+        StreamTextDeltaEvent,
+        ToolCall,
+    )
     from afk.tools import tool
     from pydantic import BaseModel
 

@@ -6,6 +6,7 @@ its engine streams through `stream_chat`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from collections.abc import Iterator
@@ -70,8 +71,10 @@ async def test_agentor_guides_a2a_client_prints_task_text_and_state(env: Env) ->
     url = serve_in_venv(env, "agentor", "agentor_agent:agent", "--lenient-messages")
     env.fake.add(Text(["Machine learning ", "is learning ", "from data."]))
     client = ROOT / "tests" / "adapter_agents" / "a2a_stream_client.py"
-    out = subprocess.run([venv_python("agentor"), str(client), f"{url}/"], capture_output=True,
-                         text=True, timeout=60, check=True).stdout
+    run = [venv_python("agentor"), str(client), f"{url}/"]
+    done = await asyncio.to_thread(subprocess.run, run, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
     lines = out.splitlines()
     assert lines[0].startswith("Task created: ") and len(lines[0]) > len("Task created: ")
     assert "Machine learning is learning from data." in out

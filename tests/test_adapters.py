@@ -36,7 +36,14 @@ weather_agent = agents.Agent(name="weather", instructions="Answers about the wea
 def make_pydantic_agent() -> Any:
     from pydantic_ai.models.test import TestModel
 
-    return pydantic_ai.Agent(TestModel(), name="helper")
+    agent = pydantic_ai.Agent(TestModel(), name="helper")
+
+    @agent.tool_plain
+    def lookup(term: str) -> str:
+        """Looks a term up."""
+        return term
+
+    return agent
 
 
 class NotAnAgent:
@@ -78,3 +85,7 @@ def test_the_card_comes_from_the_agent(capsys: pytest.CaptureFixture[str]) -> No
     card = json.loads(capsys.readouterr().out)
     assert card["name"] == "weather" and card["description"] == "Answers about the weather."
     assert [s["id"] for s in card["skills"]] == ["chat", "get_weather"]
+    assert main(["card", "--agent", "tests.test_adapters:make_pydantic_agent"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card["name"] == "helper"
+    assert [(s["id"], s["description"]) for s in card["skills"]][1:] == [("lookup", "Looks a term up.")]

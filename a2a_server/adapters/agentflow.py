@@ -28,7 +28,7 @@ imported from whichever package the graph comes from.
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -97,13 +97,13 @@ class _Mapper:
     """The chunks of one run as runner events; holds what deduplication needs."""
 
     def __init__(self) -> None:
-        self.steps: set[tuple[str, Any]] = set()
+        self.steps: set[tuple[Any, Any]] = set()  # (node, step) already seen
         self.step = 0
         self.streamed = False  # the current step streamed text
         self.done: set[str] = set()  # call ids already reported completed
         self.asked: InputRequired | None = None  # an interrupt: the run's end asks it
 
-    async def events(self, stream: Any) -> AsyncIterator[RunnerEvent]:
+    async def events(self, stream: Any) -> AsyncGenerator[RunnerEvent, None]:
         try:
             async for chunk in stream:
                 kind = str(getattr(chunk.event, "value", chunk.event))

@@ -25,7 +25,7 @@ which closes the model's.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -79,7 +79,7 @@ class AgentorRunner:
             async for event in mapped:
                 yield event
 
-    async def _engine(self, stream: Any) -> AsyncIterator[RunnerEvent]:
+    async def _engine(self, stream: Any) -> AsyncGenerator[RunnerEvent, None]:
         turn, streamed = 0, False  # the engine's turn; whether it streamed text
         failure: str | None = None
         try:
@@ -110,7 +110,7 @@ class AgentorRunner:
             return
         yield Failed(describe(failure or "the run ended without a result", FRAMEWORK))
 
-    async def _chat(self, stream: Any) -> AsyncIterator[RunnerEvent]:
+    async def _chat(self, stream: Any) -> AsyncGenerator[RunnerEvent, None]:
         """`stream_chat`'s `AgentOutput`s, for an Agentor without its engine: text chunks,
         tools by name only (call ids made up, paired in order), the final message."""
         calls: dict[str, list[str]] = {}

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
-from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from a2a_server.adapters._detect import has_class
 from a2a_server.adapters._errors import explain
@@ -131,11 +131,11 @@ class OpenAIAgentsRunner:
 
     async def _stream(
         self, result: RunResultStreaming, failed: dict[str, str]
-    ) -> AsyncIterator[RunnerEvent]:
+    ) -> AsyncGenerator[RunnerEvent, None]:
         """The run's events as ours; ends with `Failed` if the run raised."""
         names: dict[str, str] = {}  # call id -> tool name (an output item names no tool)
         steps = 0
-        events = result.stream_events()
+        events = cast("AsyncGenerator[Any, None]", result.stream_events())  # dispatched on .type
         try:
             async for ev in events:
                 if ev.type == "agent_updated_stream_event":

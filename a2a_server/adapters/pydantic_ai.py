@@ -31,7 +31,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from a2a_server.adapters._detect import has_class
 from a2a_server.adapters._errors import explain
@@ -88,9 +88,7 @@ class PydanticAIRunner:
         self.agent = agent
         self.name = agent.name or "Pydantic AI agent"
         self.description = f"A Pydantic AI agent ({self.name})."
-        self.skills: Sequence[Skill] = (
-            Skill("chat", self.name, f"Talk to {self.name}.", ("chat",)),
-        )
+        self.skills: Sequence[Skill] = _skills(agent, self.name)
         self._paused: Parked[_Paused] = Parked()
 
     def forget(self, task_id: str) -> None:
@@ -132,14 +130,13 @@ class PydanticAIRunner:
     ) -> AsyncIterator[RunnerEvent]:
         steps = 0
         new_step = True  # the next model event starts a step
+        output: Any = [self.agent.output_type, self._tools.DeferredToolRequests]
         try:
             async with self.agent.run_stream_events(
-                user_prompt,
-                message_history=history,
-                deferred_tool_results=results,
-                output_type=[self.agent.output_type, self._tools.DeferredToolRequests],
+                user_prompt, message_history=history, deferred_tool_results=results,
+                output_type=output,
             ) as events:
-                async for ev in events:
+                async for ev in cast("AsyncIterator[Any]", events):  # dispatched on event_kind
                     kind = ev.event_kind
                     if kind in ("part_start", "part_delta") and new_step:
                         new_step = False
@@ -245,6 +242,13 @@ def _asking(output: DeferredToolRequests, usage: dict[str, int] | None) -> Input
         f"Approve {listed}? Answer yes or no.", usage=usage,
         data={"type": "approval", "calls": calls},
     )
+
+
+def _skills(agent: AbstractAgent[Any, Any], name: str) -> tuple[Skill, ...]:
+    """A chat skill, and one per function tool (the tools of its function toolsets)."""
+    tools = [t for ts in agent.toolsets for t in (getattr(ts, "tools", None) or {}).values()]
+    chat = Skill("chat", name, f"Talk to {name}.", ("chat",))
+    return (chat, *(Skill(t.name, t.name, t.description or t.name, ("tool",)) for t in tools))
 
 
 def _usage(result: Any) -> dict[str, int] | None:

@@ -74,7 +74,7 @@ class Runner:
         pending: dict[str, _Pending] = {}
         try:
             if not isinstance(agent.model, LLM):
-                raise RuntimeError(f"no provider for model {agent.model!r}")
+                raise TypeError(f"no provider for model {agent.model!r}")
             head = [Message("system", agent.instructions)] if agent.instructions else []
             tools = {t.name: t for t in agent.tools}
             step = 0
