@@ -121,6 +121,20 @@ async def test_pydantic_ai_approval_asks_then_resumes() -> None:
     assert ran == ["refund"] and "refunded 5" in seen[-1]
 
 
+async def test_pydantic_ai_approval_answered_after_a_restart_reaches_the_model(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/tasks.db"
+    agent, _ = _pydantic_agent(("refund", {"amount": 5}, "r1"), ran=[])
+    async with in_process(runner=adapt(agent), store=store) as client:
+        task = await send(client, "refund 5")
+        _asked(task)
+    ran: list[str] = []
+    again, seen = _pydantic_agent(("refund", {"amount": 5}, "r2"), ran=ran)
+    async with in_process(runner=adapt(again), store=store) as client:  # restarted
+        after = await send(client, "yes", message={"taskId": task["id"]})
+    assert _asked(after)[1]["calls"][0]["toolCallId"] == "r2", "a fresh run, which asks again"
+    assert ran == [] and '"yes"' in seen[0] and "refund 5" in seen[0]
+
+
 @pytest.mark.parametrize("restart", [False, True])
 async def test_pydantic_ai_deferred_call_is_a_ticket(tmp_path: Path, restart: bool) -> None:
     """A call that raised `CallDeferred` parks the task on a ticket; settled through the

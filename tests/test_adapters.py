@@ -1,6 +1,6 @@
 """Finding a framework's adapter: by the object's type, without importing frameworks, through
 `--agent MODULE:ATTR` (an object or a factory), with a start-up error that lists what is
-accepted; and the card each adapter publishes."""
+accepted; the card each adapter publishes; an adapter's own options."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from a2a_server.adapters.pydantic_ai import PydanticAIRunner
 from a2a_server.cli import main
 from a2a_server.runner.loader import RunnerLoadError, load_runner
 from tests.adapter_drivers import Script, afk_agent
+
+pytestmark = pytest.mark.anyio
 
 agents = pytest.importorskip("agents")
 pydantic_ai = pytest.importorskip("pydantic_ai")
@@ -89,3 +91,26 @@ def test_the_card_comes_from_the_agent(capsys: pytest.CaptureFixture[str]) -> No
     card = json.loads(capsys.readouterr().out)
     assert card["name"] == "helper"
     assert [(s["id"], s["description"]) for s in card["skills"]][1:] == [("lookup", "Looks a term up.")]
+
+
+async def test_openai_agents_run_config_keeps_its_own_tool_error_formatter() -> None:
+    from agents.testing import ScriptedModel, assistant_message, function_call
+
+    from tests.client import send
+    from tests.conftest import in_process
+
+    @agents.function_tool
+    def broken(city: str) -> str:
+        """Always fails."""
+        raise RuntimeError("down")
+
+    model = ScriptedModel([[function_call("broken", {"city": "x"}, call_id="b1")],
+                           [assistant_message("Sorry.")]])
+    agent = agents.Agent(name="w", model=model, tools=[broken])
+    config = agents.RunConfig(tracing_disabled=True,
+                              tool_error_formatter=lambda args: f"{args.tool_name} is down")
+    async with in_process(runner=OpenAIAgentsRunner(agent, run_config=config)) as client:
+        task = await send(client, "go")
+    assert task["status"]["state"] == "completed"
+    (output,) = [i["output"] for i in model.calls[1].input if i.get("type") == "function_call_output"]
+    assert output == "broken is down"

@@ -14,8 +14,8 @@ stream events mapped onto ours. The only module that imports `agents`.
 
 - Tool failures: by default the SDK hands the model a fixed text and streams no flag. The
   run's `RunConfig.tool_error_formatter` is told of each failed call (a tool that raised, a
-  denied approval, an unknown tool); it records the call id and returns None, so the model
-  still gets the SDK's own message.
+  denied approval, an unknown tool); it records the call id and leaves the text to the run
+  config's own formatter, or to the SDK.
 - Approvals: the run's `RunState` waits in memory for the task's next message, which
   approves or denies every pending call (`_turns.decision`); after a restart it is gone and
   the task fails saying so.
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -52,7 +52,7 @@ from a2a_server.runner.events import (
 
 if TYPE_CHECKING:
     from agents import Agent, RunConfig, RunResultStreaming, RunState
-    from agents.run_config import ToolErrorFormatterArgs
+    from agents.run_config import ToolErrorFormatter, ToolErrorFormatterArgs
 
 __all__ = ["OpenAIAgentsRunner", "matches", "wrap"]
 
@@ -115,7 +115,8 @@ class OpenAIAgentsRunner:
         else:
             start = [{"role": role, "content": text} for role, text in conversation(turn)]
         failed: dict[str, str] = {}
-        config = dataclasses.replace(self.run_config, tool_error_formatter=_recorder(failed))
+        theirs = self.run_config.tool_error_formatter
+        config = dataclasses.replace(self.run_config, tool_error_formatter=_recorder(failed, theirs))
         result = self._sdk.Runner.run_streamed(self.agent, start, run_config=config)
         async with aclosing(self._stream(result, failed)) as events:
             async for event in events:
@@ -180,9 +181,13 @@ def _asking(result: RunResultStreaming) -> InputRequired:
     return InputRequired(prompt, usage=_usage(result), data={"type": "approval", "calls": calls})
 
 
-def _recorder(failed: dict[str, str]) -> Callable[[ToolErrorFormatterArgs[Any]], None]:
-    def record(args: ToolErrorFormatterArgs[Any]) -> None:
+def _recorder(failed: dict[str, str], theirs: ToolErrorFormatter | None) -> ToolErrorFormatter:
+    """A formatter that notes the failed call, then leaves the text to the run config's own
+    formatter, if it has one, else to the SDK."""
+
+    def record(args: ToolErrorFormatterArgs[Any]) -> Any:
         failed[args.call_id] = _FAILURES.get(args.kind, "the tool failed")
+        return theirs(args) if theirs is not None else None
 
     return record
 

@@ -16,8 +16,10 @@ events mapped onto ours. The only module that imports `pydantic_ai`.
 Every run allows `DeferredToolRequests` as output, so deferral and approval work whatever
 the agent's own `output_type`. The run's messages wait in memory for the task's next turn:
 the settled tickets (`DeferredToolResults.calls`) or the user's answer to the approvals
-(`.approvals`, via `_turns.decision`) resume it. After a restart they are gone: settled
-tickets then start a fresh run that is told their results, and a lost approval fails the task.
+(`.approvals`, via `_turns.decision`) resume it. Without them (a restart, or a message on a
+task parked on tickets) the turn is a fresh run from the conversation, told what settled
+tickets came back with; an approval's answer then reaches the model as a message, and it
+asks again.
 
 A tool that raises `ToolFailed` or `ModelRetry` is a failed call and the run goes on; any other
 exception in a tool aborts a Pydantic AI run by design, so the task fails.
@@ -59,7 +61,6 @@ if TYPE_CHECKING:
 __all__ = ["PydanticAIRunner", "matches", "wrap"]
 
 FRAMEWORK = "Pydantic AI"
-LOST = "The approval this task waited for was lost when the server restarted; start a new task."
 
 
 def matches(obj: object) -> bool:
@@ -99,25 +100,20 @@ class PydanticAIRunner:
         paused = self._paused.pop(turn.task_id)
         results: DeferredToolResults | None = None
         user_prompt: str | None = None
-        if paused is not None and paused.approvals and not turn.is_resume:
+        if paused is not None and turn.is_resume:
+            results = self._tools.DeferredToolResults(calls=self._settled(turn, paused))
+        elif paused is not None and paused.approvals and paused.asked is not None:
             approved = decision(turn)
-            if approved is None and paused.asked is not None:  # neither yes nor no: ask again
+            if approved is None:  # neither yes nor no: ask again
                 self._paused.put(turn.task_id, paused)
                 yield paused.asked
                 return
             results = self._tools.DeferredToolResults(
-                approvals={call: bool(approved) for call in paused.approvals}
+                approvals=dict.fromkeys(paused.approvals, approved)
             )
-            history = paused.messages
-        elif paused is not None and turn.is_resume:
-            results = self._tools.DeferredToolResults(calls=self._settled(turn, paused))
-            history = paused.messages
-        elif not turn.new_task and not turn.is_resume:  # only an approval leaves a task open
-            yield Failed(LOST)
-            return
-        else:  # a new task, or settled tickets whose paused run a restart lost
-            history = self._history(turn)
-            user_prompt = prompt(turn)
+        else:  # a new run: a new task, a message on a task parked on tickets, or after a restart
+            paused, user_prompt = None, prompt(turn)
+        history = paused.messages if paused is not None else self._history(turn)
         async for event in self._run(turn, user_prompt, history, results):
             yield event
 

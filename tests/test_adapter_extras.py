@@ -1,0 +1,73 @@
+"""What some frameworks stream beyond the contract's script: reasoning (kept in frame
+metadata, never in the answer) and hand-offs (a status-update naming the new agent)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from a2a_server.adapters import adapt
+from tests.client import chunks_text, stream, user_message
+
+pytestmark = pytest.mark.anyio
+
+agents = pytest.importorskip("agents")
+pydantic_ai = pytest.importorskip("pydantic_ai")
+agents.set_tracing_disabled(True)
+
+
+def _reasoning(frames: list[dict[str, Any]]) -> str:
+    return "".join(f.get("metadata", {}).get("a2aServer", {}).get("reasoning", "")
+                   for f in frames if f["kind"] == "status-update")
+
+
+def _agent_updates(frames: list[dict[str, Any]]) -> list[str]:
+    return [p["data"]["agentName"] for f in frames if f["kind"] == "status-update"
+            for p in f["status"].get("message", {}).get("parts", [])
+            if p["kind"] == "data" and p["data"]["type"] == "agent_updated"]
+
+
+async def _streamed(live_server: Any, runner: Any, text: str) -> list[dict[str, Any]]:
+    server = live_server(runner=runner, coalesce_ms=0)
+    async with server.client() as client:
+        return (await stream(client, "message/stream", {"message": user_message(text)})).frames
+
+
+async def test_openai_agents_reasoning_goes_to_metadata(live_server: Any) -> None:
+    from agents.testing import ScriptedModel, assistant_message
+    from openai.types.responses.response_reasoning_item import Content, ResponseReasoningItem
+
+    thought = ResponseReasoningItem(id="r", type="reasoning", summary=[],
+                                    content=[Content(type="reasoning_text", text="Think first.")])
+    model = ScriptedModel([[thought, assistant_message("The answer.")]])
+    frames = await _streamed(live_server, adapt(agents.Agent(name="thinker", model=model)), "why?")
+    assert _reasoning(frames) == "Think first."
+    assert chunks_text(frames) == "The answer."
+
+
+async def test_pydantic_ai_thinking_goes_to_metadata(live_server: Any) -> None:
+    from pydantic_ai.models.function import DeltaThinkingPart, FunctionModel
+
+    async def think(messages: list[Any], info: Any) -> AsyncIterator[Any]:
+        yield {0: DeltaThinkingPart(content="Think ")}
+        yield {0: DeltaThinkingPart(content="first.")}
+        yield "The answer."
+
+    agent = pydantic_ai.Agent(FunctionModel(stream_function=think), name="thinker")
+    frames = await _streamed(live_server, adapt(agent), "why?")
+    assert _reasoning(frames) == "Think first."
+    assert chunks_text(frames) == "The answer."
+
+
+async def test_openai_agents_hand_off_names_the_new_agent(live_server: Any) -> None:
+    from agents.testing import ScriptedModel, assistant_message, function_call
+
+    model = ScriptedModel([[function_call("transfer_to_billing", {}, call_id="h1")],
+                           [assistant_message("Billing here.")]])
+    billing = agents.Agent(name="billing", model=model)
+    triage = agents.Agent(name="triage", model=model, handoffs=[billing])
+    frames = await _streamed(live_server, adapt(triage), "my invoice")
+    assert _agent_updates(frames) == ["triage", "billing"]
+    assert chunks_text(frames) == "Billing here."
