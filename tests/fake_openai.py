@@ -27,6 +27,7 @@ class Text:
     pieces: list[str]
     usage: dict[str, int] | None = None
     delay: float = 0.0
+    reasoning: list[str] = field(default_factory=list)  # `reasoning_content` deltas, sent first
 
 
 @dataclass
@@ -84,6 +85,8 @@ class FakeOpenAI:
         try:
             yield _chunk(n, {"role": "assistant", "content": ""})
             if isinstance(reply, Text):
+                for thought in reply.reasoning:  # as vLLM and DeepSeek stream reasoning
+                    yield _chunk(n, {"reasoning_content": thought})
                 for piece in reply.pieces:
                     if reply.delay:
                         await asyncio.sleep(reply.delay)

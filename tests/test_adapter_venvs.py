@@ -67,6 +67,20 @@ async def test_10xgraph_drops_tool_calls_whose_arguments_come_in_fragments(env: 
     assert len(env.fake.requests) == 1, "the tool never ran, the model was not called again"
 
 
+@pytest.mark.parametrize(("framework", "agent"), [("10xgraph", "tenxgraph_agent:agent"),
+                                                  ("agentor", "agentor_agent:agent")])
+async def test_reasoning_goes_to_metadata(env: Env, framework: str, agent: str) -> None:
+    """The model's `reasoning_content` (vLLM, DeepSeek) reaches the client in frame metadata,
+    never in the answer: 10xGraph streams it as deltas, Agentor once per model call."""
+    url = serve_in_venv(env, framework, agent)
+    env.fake.add(Text(["The answer."], reasoning=["Think ", "first."]))
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        sse = await stream(client, "message/stream", {"message": user_message("why?")})
+    reasoning = "".join(f.get("metadata", {}).get("a2aServer", {}).get("reasoning", "")
+                        for f in sse.frames if f["kind"] == "status-update")
+    assert reasoning == "Think first." and chunks_text(sse.frames) == "The answer."
+
+
 async def test_agentor_guides_a2a_client_prints_task_text_and_state(env: Env) -> None:
     url = serve_in_venv(env, "agentor", "agentor_agent:agent", "--lenient-messages")
     env.fake.add(Text(["Machine learning ", "is learning ", "from data."]))

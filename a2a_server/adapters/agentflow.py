@@ -7,8 +7,8 @@ imported from whichever package the graph comes from.
 | chunk | runner event |
 |---|---|
 | updates `node_invoked` (each node sends it twice; `__start__`/`__end__` skipped) | `StepStarted` |
-| assistant message, `delta=True`: its text blocks; reasoning blocks | `TextDelta`; `ReasoningDelta` |
-| assistant message, `delta=False`, when its step streamed no text | `TextDelta` (the whole text) |
+| assistant message, `delta=True`: its text; its reasoning blocks | `TextDelta`; `ReasoningDelta` |
+| assistant message, `delta=False`, when its step streamed nothing | the same, whole |
 | updates `invoking_tool` (tool name, call id, args) | `ToolStarted` |
 | tool message with a `ToolResultBlock` | `ToolCompleted` (failed if `is_error`) |
 | error `tool_failed` (the run goes on) | `ToolCompleted`, failed |
@@ -149,15 +149,16 @@ class _Mapper:
         if message.role == "tool":
             return [self._tool_result(block, data) for block in message.content
                     if type(block).__name__ == "ToolResultBlock" and self._first(block.call_id)]
-        if message.role != "assistant":
-            return []
-        reasoning = [getattr(b, "text", None) or getattr(b, "summary", None)
-                     for b in message.content if type(b).__name__ == "ReasoningBlock"]
-        out: list[RunnerEvent] = [ReasoningDelta(str(r)) for r in reasoning if r]
+        if message.role != "assistant" or not (message.delta or not self.streamed):
+            return []  # a step's final message repeats what its deltas streamed
+        out: list[RunnerEvent] = [
+            ReasoningDelta(block.summary) for block in message.content
+            if type(block).__name__ == "ReasoningBlock" and block.summary
+        ]
         text = message.text()
-        if text and (message.delta or not self.streamed):
-            self.streamed = self.streamed or bool(message.delta)
+        if text:
             out.append(TextDelta(text, self.step))
+        self.streamed = self.streamed or (bool(message.delta) and bool(out))
         return out
 
     def _first(self, call_id: Any) -> bool:
