@@ -1,5 +1,6 @@
 """What some frameworks stream beyond the contract's script: reasoning (kept in frame
-metadata, never in the answer) and hand-offs (a status-update naming the new agent)."""
+metadata, never in the answer), hand-offs (a status-update naming the new agent), and the
+OpenAI Agents SDK's hosted tools (a call item with no output item after it)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,32 @@ async def test_openai_agents_hand_off_names_the_new_agent(live_server: Any) -> N
     frames = await _streamed(live_server, adapt(triage), "my invoice")
     assert _agent_updates(frames) == ["triage", "billing"]
     assert chunks_text(frames) == "Billing here."
+
+
+async def test_openai_agents_hosted_tool_call_starts_and_ends(live_server: Any) -> None:
+    from agents.testing import ModelStep, ScriptedModel, assistant_message
+    from openai.types.responses import Response, ResponseCompletedEvent, ResponseCreatedEvent
+    from openai.types.responses import ResponseFunctionWebSearch
+    from openai.types.responses.response_function_web_search import ActionSearch
+
+    search = ResponseFunctionWebSearch(id="ws1", type="web_search_call", status="completed",
+                                       action=ActionSearch(type="search", query="paris weather"))
+    done = Response(id="r", created_at=0, model="m", object="response", status="completed",
+                    output=[search, assistant_message("Sunny.")], parallel_tool_calls=False,
+                    tool_choice="auto", tools=[])
+    started = done.model_copy(update={"output": [], "status": "in_progress"})
+    model = ScriptedModel([ModelStep.stream([
+        ResponseCreatedEvent(type="response.created", response=started, sequence_number=0),
+        ResponseCompletedEvent(type="response.completed", response=done, sequence_number=1),
+    ])])
+    agent = agents.Agent(name="w", model=model, tools=[agents.WebSearchTool()])
+    frames = await _streamed(live_server, adapt(agent), "weather?")
+    tools = [p["data"] for f in frames if f["kind"] == "status-update"
+             for p in f["status"].get("message", {}).get("parts", [])
+             if p["kind"] == "data" and p["data"]["type"].startswith("tool_")]
+    assert tools == [
+        {"type": "tool_started", "toolName": "web_search_call", "toolCallId": "ws1",
+         "arguments": {"action": {"type": "search", "query": "paris weather"}}},
+        {"type": "tool_completed", "toolName": "web_search_call", "toolCallId": "ws1", "success": True},
+    ]
+    assert chunks_text(frames) == "Sunny."

@@ -40,9 +40,6 @@ class Parked(Generic[T]):
     def pop(self, task_id: str) -> T | None:
         return self._items.pop(task_id, None)
 
-    def __len__(self) -> int:
-        return len(self._items)
-
 
 async def quietly(what: str, step: Awaitable[Any], timeout: float = 5.0) -> None:
     """Run a cleanup step (close a stream, stop a run) shielded from a second cancel and

@@ -15,7 +15,7 @@ from a2a_server.jsoncodec import dumps
 from a2a_server.model import DataPart, Message, Role, TextPart
 from a2a_server.runner.base import Settlement, Turn
 
-__all__ = ["conversation", "decision", "prompt", "settled_note"]
+__all__ = ["conversation", "decision", "prompt"]
 
 _YES = frozenset({"yes", "y", "ok", "okay", "approve", "approved", "allow", "accept", "go"})
 _NO = frozenset({"no", "n", "deny", "denied", "reject", "rejected", "refuse", "stop"})
@@ -24,19 +24,19 @@ _NO = frozenset({"no", "n", "deny", "denied", "reject", "rejected", "refuse", "s
 def prompt(turn: Turn) -> str:
     """This turn's input as text: the user's message, or in a resume turn what the deferred
     tools came back with."""
-    return settled_note(turn.settled) if turn.is_resume else content(turn.message)
+    return _settled_note(turn.settled) if turn.is_resume else _content(turn.message)
 
 
 def conversation(turn: Turn) -> list[tuple[str, str]]:
     """The context's earlier messages as (role, text), role "user" or "assistant", oldest
     first, then this turn's prompt as the user's."""
     earlier = [
-        ("assistant" if m.role is Role.AGENT else "user", content(m)) for m in turn.history
+        ("assistant" if m.role is Role.AGENT else "user", _content(m)) for m in turn.history
     ]
     return [*earlier, ("user", prompt(turn))]
 
 
-def content(message: Message | None) -> str:
+def _content(message: Message | None) -> str:
     """A message as text: its text parts, data parts as JSON, files by name."""
     if message is None:
         return ""
@@ -51,7 +51,7 @@ def content(message: Message | None) -> str:
     return "\n".join(out)
 
 
-def settled_note(settled: Sequence[Settlement]) -> str:
+def _settled_note(settled: Sequence[Settlement]) -> str:
     """What the deferred tools of a resume turn came back with, for a model to read."""
     return "Background tools finished: " + "; ".join(_settlement(s) for s in settled)
 

@@ -9,6 +9,7 @@ stream events mapped onto ours. The only module that imports `agents`.
 | raw `response.reasoning_text.delta`, `response.reasoning_summary_text.delta` | `ReasoningDelta` |
 | run item `tool_called` (call id, name, JSON arguments) | `ToolStarted` |
 | run item `tool_output` | `ToolCompleted`: failed when the SDK reported the call's error |
+| run item `tool_called` of a hosted tool (web search, file search, ...) | both, at once |
 | `result.interruptions` after the stream (`needs_approval` tools) | `InputRequired`, data: the calls |
 | an exception out of `stream_events()` | `Failed`, once |
 
@@ -60,6 +61,11 @@ FRAMEWORK = "OpenAI Agents SDK"
 LOST = "The approval this task waited for was lost when the server restarted; start a new task."
 _TEXT = frozenset({"response.output_text.delta", "response.refusal.delta"})
 _REASONING = frozenset({"response.reasoning_text.delta", "response.reasoning_summary_text.delta"})
+_HOSTED = frozenset({  # tools OpenAI runs itself: a call item, and no output item after it
+    "web_search_call", "file_search_call", "code_interpreter_call", "image_generation_call",
+    "mcp_call",
+})
+_RESULTS = ("output", "outputs", "results")  # where a hosted call keeps what it found
 _FAILURES = {
     "tool_exception": "the tool failed",
     "approval_rejected": "the call was not approved",
@@ -152,7 +158,12 @@ class OpenAIAgentsRunner:
                         yield ReasoningDelta(ev.data.delta)
                 elif ev.name == "tool_called":
                     raw = ev.item.raw_item
-                    call_id, name = _call_id(raw), _field(raw, "name") or _field(raw, "type") or "tool"
+                    kind = _field(raw, "type")
+                    call_id, name = _call_id(raw), _field(raw, "name") or kind or "tool"
+                    if kind in _HOSTED:  # ran within the model's response: over when it arrives
+                        for event in _hosted(raw, name, call_id):
+                            yield event
+                        continue
                     names[call_id] = name
                     yield ToolStarted(name, call_id, _arguments(_field(raw, "arguments")))
                 elif ev.name == "tool_output":
@@ -168,6 +179,19 @@ class OpenAIAgentsRunner:
             if not result.is_complete:
                 result.cancel()  # stops the run loop's tasks: the model's stream closes
             await events.aclose()
+
+
+def _hosted(raw: Any, name: str, call_id: str) -> tuple[ToolStarted, ToolCompleted]:
+    """A hosted tool's call and its end, both from its one item: what it was asked (all but
+    its bookkeeping and results) and what it found. An image it made is left out: too big."""
+    dump = raw.model_dump(exclude_none=True) if hasattr(raw, "model_dump") else dict(raw)
+    kept = {"id", "type", "status", "error", "result", *_RESULTS}
+    asked = {k: v for k, v in dump.items() if k not in kept}
+    found = next((dump[k] for k in _RESULTS if k in dump), None)
+    failed = dump.get("error") or (dump.get("status") in ("failed", "incomplete") and dump["status"])
+    end = ToolCompleted(name, call_id, False, None, str(failed)) if failed else (
+        ToolCompleted(name, call_id, True, jsonable(found)))
+    return ToolStarted(name, call_id, jsonable(asked)), end
 
 
 def _asking(result: RunResultStreaming) -> InputRequired:
