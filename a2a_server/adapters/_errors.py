@@ -4,7 +4,8 @@ A framework's exception can hold a traceback's worth of text, a request body or 
 client is told what failed in one line: the model server's HTTP status, or that it could not
 be reached or did not answer in time (looked up through the exception's causes, by duck
 typing, so no HTTP client is imported here); else the exception's first line, cut short and
-scrubbed of anything that looks like a credential.
+scrubbed of anything that looks like a credential. A failed tool call's error text, which
+the frameworks word themselves, is scrubbed the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterator
 
-__all__ = ["describe", "explain"]
+__all__ = ["describe", "explain", "scrub"]
 
 log = logging.getLogger("a2a_server")
 
@@ -38,11 +39,15 @@ def explain(exc: BaseException, framework: str) -> str:
 
 def describe(text: str, framework: str) -> str:
     """The client's message for a failure `framework` reported as text."""
+    return f"The {framework} agent failed: {scrub(text) or 'the run failed'}"
+
+
+def scrub(text: str) -> str:
+    """A framework's error text as the client may see it (a run's, or a tool's): its first
+    line, credentials redacted, cut short."""
     lines = text.strip().splitlines()
-    first = _SECRET.sub("[redacted]", lines[0].strip() if lines else "the run failed")
-    if len(first) > _LIMIT:
-        first = first[: _LIMIT - 3] + "..."
-    return f"The {framework} agent failed: {first}"
+    first = _SECRET.sub("[redacted]", lines[0].strip() if lines else "")
+    return first if len(first) <= _LIMIT else first[: _LIMIT - 3] + "..."
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

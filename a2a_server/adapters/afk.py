@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from a2a_server.adapters._detect import has_class
-from a2a_server.adapters._errors import describe, explain
+from a2a_server.adapters._errors import describe, explain, scrub
 from a2a_server.adapters._runs import Parked, jsonable, quietly
 from a2a_server.adapters._turns import prompt
 from a2a_server.runner.base import Skill, Turn
@@ -130,14 +130,15 @@ def _event(ev: Any) -> RunnerEvent | None:
     if kind == "tool_completed":
         if ev.tool_success:
             return ToolCompleted(name, call, True, jsonable(ev.tool_output))
-        return ToolCompleted(name, call, False, None, str(ev.tool_error or "the tool failed"))
+        return ToolCompleted(name, call, False, None, scrub(str(ev.tool_error or "")) or "the tool failed")
     if kind == "tool_deferred":
         hint = (ev.data or {}).get("resume_hint")
         return ToolDeferred(name, call, str(ev.tool_ticket_id), hint if isinstance(hint, str) else None)
     if kind == "tool_background_resolved":
         return ToolBackgroundResolved(name, str(ev.tool_ticket_id), jsonable(ev.tool_output))
     if kind == "tool_background_failed":
-        return ToolBackgroundFailed(name, str(ev.tool_ticket_id), str(ev.tool_error or "the background tool failed"))
+        error = scrub(str(ev.tool_error or "")) or "the background tool failed"
+        return ToolBackgroundFailed(name, str(ev.tool_ticket_id), error)
     return None  # step_completed, status_update, run_event: run_stream does not send them
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from a2a_server.adapters._detect import has_class
-from a2a_server.adapters._errors import explain
+from a2a_server.adapters._errors import explain, scrub
 from a2a_server.adapters._runs import Parked, jsonable
 from a2a_server.adapters._turns import conversation, decision, prompt
 from a2a_server.runner.base import Skill, Turn
@@ -211,7 +211,7 @@ def _completed(part: Any) -> ToolCompleted:
     if part.outcome == "success":
         return ToolCompleted(part.tool_name, part.tool_call_id, True, jsonable(part.content))
     error = part.content if isinstance(part.content, str) else json.dumps(jsonable(part.content))
-    return ToolCompleted(part.tool_name, part.tool_call_id, False, None, f"{part.outcome}: {error}")
+    return ToolCompleted(part.tool_name, part.tool_call_id, False, None, scrub(f"{part.outcome}: {error}"))
 
 
 def _arguments(args: Any) -> Any:
