@@ -13,6 +13,7 @@ def has_class(obj: object, modules: tuple[str, ...], names: tuple[str, ...]) -> 
         return False
     for cls in type(obj).__mro__:
         module = cls.__module__
-        if cls.__name__ in names and any(module == m or module.startswith(m + ".") for m in modules):
+        in_package = any(module == m or module.startswith(m + ".") for m in modules)
+        if cls.__name__ in names and in_package:
             return True
     return False

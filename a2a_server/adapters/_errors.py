@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterator
 
-__all__ = ["describe", "explain", "scrub"]
+__all__ = ["describe", "explain", "scrub", "tool_error"]
 
 log = logging.getLogger("a2a_server")
 
@@ -57,3 +57,8 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(current))
         yield current
         current = current.__cause__ or current.__context__
+
+
+def tool_error(text: object, default: str = "the tool failed") -> str:
+    """A failed tool call's error as the client may see it (`default` when it says nothing)."""
+    return scrub(str(text or "")) or default

@@ -75,6 +75,6 @@ def decision(turn: Turn) -> bool | None:
 
 def _settlement(s: Settlement) -> str:
     if s.state == "resolved":
-        output: Any = s.output
-        return f"{s.tool_name} (ticket {s.ticket_id}) finished: {output if isinstance(output, str) else dumps(output)}"
+        output: Any = s.output if isinstance(s.output, str) else dumps(s.output)
+        return f"{s.tool_name} (ticket {s.ticket_id}) finished: {output}"
     return f"{s.tool_name} (ticket {s.ticket_id}) {s.state}: {s.error}"

@@ -21,13 +21,14 @@ text): they end the turn as one failure, with the more telling text.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from a2a_server.adapters._detect import has_class
-from a2a_server.adapters._errors import describe, explain, scrub
+from a2a_server.adapters._errors import describe, explain, tool_error
 from a2a_server.adapters._runs import Parked, jsonable, quietly
 from a2a_server.adapters._turns import prompt
 from a2a_server.runner.base import Skill, Turn
@@ -79,9 +80,12 @@ class AFKRunner:
 
     async def run(self, turn: Turn) -> AsyncIterator[RunnerEvent]:
         known = self._settled_in_run.pop(turn.task_id) or set()
-        if turn.is_resume and {s.ticket_id for s in turn.settled} <= known:
-            yield Completed()  # AFK's own run already went on with these results
-            return
+        if turn.is_resume:  # AFK's own run went on with the results it saw: tell the rest
+            untold = tuple(s for s in turn.settled if s.ticket_id not in known)
+            turn = dataclasses.replace(turn, settled=untold)
+            if not turn.settled:
+                yield Completed()
+                return
         try:
             handle = await self._new_runner().run_stream(
                 self.agent, user_message=prompt(turn), thread_id=turn.context_id
@@ -130,14 +134,15 @@ def _event(ev: Any) -> RunnerEvent | None:
     if kind == "tool_completed":
         if ev.tool_success:
             return ToolCompleted(name, call, True, jsonable(ev.tool_output))
-        return ToolCompleted(name, call, False, None, scrub(str(ev.tool_error or "")) or "the tool failed")
+        return ToolCompleted(name, call, False, None, tool_error(ev.tool_error))
     if kind == "tool_deferred":
         hint = (ev.data or {}).get("resume_hint")
-        return ToolDeferred(name, call, str(ev.tool_ticket_id), hint if isinstance(hint, str) else None)
+        hint = hint if isinstance(hint, str) else None
+        return ToolDeferred(name, call, str(ev.tool_ticket_id), hint)
     if kind == "tool_background_resolved":
         return ToolBackgroundResolved(name, str(ev.tool_ticket_id), jsonable(ev.tool_output))
     if kind == "tool_background_failed":
-        error = scrub(str(ev.tool_error or "")) or "the background tool failed"
+        error = tool_error(ev.tool_error, "the background tool failed")
         return ToolBackgroundFailed(name, str(ev.tool_ticket_id), error)
     return None  # step_completed, status_update, run_event: run_stream does not send them
 

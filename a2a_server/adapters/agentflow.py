@@ -33,7 +33,7 @@ from contextlib import aclosing
 from typing import Any
 
 from a2a_server.adapters._detect import has_class
-from a2a_server.adapters._errors import explain, scrub
+from a2a_server.adapters._errors import explain, tool_error
 from a2a_server.adapters._runs import jsonable, quietly
 from a2a_server.adapters._turns import prompt
 from a2a_server.model import DataPart
@@ -118,7 +118,7 @@ class _Mapper:
                     call_id = str(data.get("tool_call_id") or "")
                     if call_id not in self.done:
                         self.done.add(call_id)
-                        error = scrub(str(data.get("error") or data.get("reason") or "")) or "the tool failed"
+                        error = tool_error(data.get("error") or data.get("reason"))
                         yield ToolCompleted(str(data.get("tool_name")), call_id, False, None, error)
         except Exception as exc:  # the error chunk came first; the exception says it best
             yield Failed(explain(exc, FRAMEWORK))
@@ -172,7 +172,7 @@ class _Mapper:
     def _tool_result(block: Any, data: dict[str, Any]) -> ToolCompleted:
         name, call_id = str(data.get("tool_name") or "tool"), str(block.call_id or "")
         if block.is_error:
-            return ToolCompleted(name, call_id, False, None, scrub(str(block.output)) or "the tool failed")
+            return ToolCompleted(name, call_id, False, None, tool_error(block.output))
         return ToolCompleted(name, call_id, True, jsonable(block.output))
 
 

@@ -30,7 +30,7 @@ from contextlib import aclosing
 from typing import Any
 
 from a2a_server.adapters._detect import has_class
-from a2a_server.adapters._errors import describe, explain, scrub
+from a2a_server.adapters._errors import describe, explain, tool_error
 from a2a_server.adapters._runs import jsonable
 from a2a_server.adapters._turns import conversation, prompt
 from a2a_server.runner.base import Skill, Turn
@@ -143,7 +143,7 @@ class AgentorRunner:
 def _tool_result(ev: Any) -> ToolCompleted:
     name, call_id = str(ev.name), str(ev.call_id or "")
     if ev.error is not None:
-        return ToolCompleted(name, call_id, False, None, scrub(str(ev.error)) or "the tool failed")
+        return ToolCompleted(name, call_id, False, None, tool_error(ev.error))
     return ToolCompleted(name, call_id, True, jsonable(ev.result))
 
 

@@ -10,7 +10,7 @@ stream events mapped onto ours. The only module that imports `agents`.
 | run item `tool_called` (call id, name, JSON arguments) | `ToolStarted` |
 | run item `tool_output` | `ToolCompleted`: failed when the SDK reported the call's error |
 | run item `tool_called` of a hosted tool (web search, file search, ...) | both, at once |
-| `result.interruptions` after the stream (`needs_approval` tools) | `InputRequired`, data: the calls |
+| `result.interruptions` after the stream (`needs_approval`) | `InputRequired`, data: the calls |
 | an exception out of `stream_events()` | `Failed`, once |
 
 - Tool failures: by default the SDK hands the model a fixed text and streams no flag. The
@@ -122,7 +122,8 @@ class OpenAIAgentsRunner:
             start = [{"role": role, "content": text} for role, text in conversation(turn)]
         failed: dict[str, str] = {}
         theirs = self.run_config.tool_error_formatter
-        config = dataclasses.replace(self.run_config, tool_error_formatter=_recorder(failed, theirs))
+        recorder = _recorder(failed, theirs)
+        config = dataclasses.replace(self.run_config, tool_error_formatter=recorder)
         result = self._sdk.Runner.run_streamed(self.agent, start, run_config=config)
         async with aclosing(self._stream(result, failed)) as events:
             async for event in events:
@@ -188,7 +189,8 @@ def _hosted(raw: Any, name: str, call_id: str) -> tuple[ToolStarted, ToolComplet
     kept = {"id", "type", "status", "error", "result", *_RESULTS}
     asked = {k: v for k, v in dump.items() if k not in kept}
     found = next((dump[k] for k in _RESULTS if k in dump), None)
-    failed = dump.get("error") or (dump.get("status") in ("failed", "incomplete") and dump["status"])
+    status = dump.get("status")
+    failed = dump.get("error") or (status in ("failed", "incomplete") and status)
     end = ToolCompleted(name, call_id, False, None, str(failed)) if failed else (
         ToolCompleted(name, call_id, True, jsonable(found)))
     return ToolStarted(name, call_id, jsonable(asked)), end

@@ -8,8 +8,8 @@ events mapped onto ours. The only module that imports `pydantic_ai`.
 | `PartStartEvent` with a `ThinkingPart`, `ThinkingPartDelta` | `ReasoningDelta` |
 | `FunctionToolCallEvent` (name, call id, args) | `ToolStarted` |
 | `FunctionToolResultEvent` (`outcome` success, or failed/denied/retried) | `ToolCompleted` |
-| output `DeferredToolRequests`: `calls` (a tool raised `CallDeferred`) | `ToolDeferred`, a ticket each |
-| output `DeferredToolRequests`: `approvals` (`requires_approval`, `ApprovalRequired`) | `InputRequired` |
+| output `DeferredToolRequests.calls` (a tool raised `CallDeferred`) | `ToolDeferred`, each |
+| output `DeferredToolRequests.approvals` (`requires_approval`) | `InputRequired` |
 | `AgentRunResultEvent` with any other output | `Completed` |
 | an exception out of the run | `Failed`, once |
 
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from a2a_server.adapters._detect import has_class
-from a2a_server.adapters._errors import explain, scrub
+from a2a_server.adapters._errors import explain, tool_error
 from a2a_server.adapters._runs import Parked, jsonable
 from a2a_server.adapters._turns import conversation, decision, prompt
 from a2a_server.runner.base import Skill, Turn
@@ -211,7 +211,8 @@ def _completed(part: Any) -> ToolCompleted:
     if part.outcome == "success":
         return ToolCompleted(part.tool_name, part.tool_call_id, True, jsonable(part.content))
     error = part.content if isinstance(part.content, str) else json.dumps(jsonable(part.content))
-    return ToolCompleted(part.tool_name, part.tool_call_id, False, None, scrub(f"{part.outcome}: {error}"))
+    return ToolCompleted(part.tool_name, part.tool_call_id, False, None,
+                         tool_error(f"{part.outcome}: {error}"))
 
 
 def _arguments(args: Any) -> Any:
