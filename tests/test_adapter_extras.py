@@ -1,6 +1,7 @@
 """What some frameworks stream beyond the contract's script: reasoning (kept in frame
 metadata, never in the answer), hand-offs (a status-update naming the new agent), and the
-OpenAI Agents SDK's hosted tools (a call item with no output item after it)."""
+tools the model provider runs (the OpenAI Agents SDK's hosted tools: a call item with no
+output item after it; Pydantic AI's native tools: a call part and a return part)."""
 
 from __future__ import annotations
 
@@ -99,5 +100,27 @@ async def test_openai_agents_hosted_tool_call_starts_and_ends(live_server: Any) 
         {"type": "tool_started", "toolName": "web_search_call", "toolCallId": "ws1",
          "arguments": {"action": {"type": "search", "query": "paris weather"}}},
         {"type": "tool_completed", "toolName": "web_search_call", "toolCallId": "ws1", "success": True},
+    ]
+    assert chunks_text(frames) == "Sunny."
+
+
+async def test_pydantic_ai_native_tool_call_starts_and_ends(live_server: Any) -> None:
+    from pydantic_ai.messages import NativeToolCallPart, NativeToolReturnPart
+    from pydantic_ai.models.function import FunctionModel
+
+    async def search(messages: list[Any], info: Any) -> AsyncIterator[Any]:
+        yield {0: NativeToolCallPart(tool_name="web_search", args={"query": "paris"}, tool_call_id="w1")}
+        yield {1: NativeToolReturnPart(tool_name="web_search", content={"hits": 1}, tool_call_id="w1")}
+        yield "Sunny."
+
+    agent = pydantic_ai.Agent(FunctionModel(stream_function=search), name="w")
+    frames = await _streamed(live_server, adapt(agent), "weather?")
+    tools = [p["data"] for f in frames if f["kind"] == "status-update"
+             for p in f["status"].get("message", {}).get("parts", [])
+             if p["kind"] == "data" and p["data"]["type"].startswith("tool_")]
+    assert tools == [
+        {"type": "tool_started", "toolName": "web_search", "toolCallId": "w1", "arguments": {"query": "paris"}},
+        {"type": "tool_completed", "toolName": "web_search", "toolCallId": "w1", "success": True,
+         "output": {"hits": 1}},
     ]
     assert chunks_text(frames) == "Sunny."

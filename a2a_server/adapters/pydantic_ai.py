@@ -8,6 +8,7 @@ events mapped onto ours. The only module that imports `pydantic_ai`.
 | `PartStartEvent` with a `ThinkingPart`, `ThinkingPartDelta` | `ReasoningDelta` |
 | `FunctionToolCallEvent` (name, call id, args) | `ToolStarted` |
 | `FunctionToolResultEvent` (`outcome` success, or failed/denied/retried) | `ToolCompleted` |
+| a native tool's call part (at its end) and return part (web search, ...) | the same |
 | output `DeferredToolRequests.calls` (a tool raised `CallDeferred`) | `ToolDeferred`, each |
 | output `DeferredToolRequests.approvals` (`requires_approval`) | `InputRequired` |
 | `AgentRunResultEvent` with any other output | `Completed` |
@@ -139,11 +140,16 @@ class PydanticAIRunner:
                         steps += 1
                         yield StepStarted(steps)
                     if kind == "part_start":
-                        text = getattr(ev.part, "content", None)
-                        if ev.part.part_kind == "text" and text:
+                        part, text = ev.part, getattr(ev.part, "content", None)
+                        if part.part_kind == "text" and text:
                             yield TextDelta(text, steps)
-                        elif ev.part.part_kind == "thinking" and text:
+                        elif part.part_kind == "thinking" and text:
                             yield ReasoningDelta(text)
+                        elif part.part_kind == "builtin-tool-return":
+                            yield _completed(part)
+                    elif kind == "part_end" and ev.part.part_kind == "builtin-tool-call":
+                        part = ev.part  # a tool the provider runs; its arguments are whole now
+                        yield ToolStarted(part.tool_name, part.tool_call_id, _arguments(part.args))
                     elif kind == "part_delta":
                         delta = ev.delta
                         if delta.part_delta_kind == "text" and delta.content_delta:
