@@ -16,7 +16,9 @@ text): they end the turn as one failure, with the more telling text.
   run on the same thread told the results; tickets AFK settled within its own run need none.
 - Memory: the thread (`thread_id` = the context id) is AFK's own; its default store is a
   SQLite file, so it survives a restart.
-- Cancel: the stream handle's `cancel()` (AFK's guide: the run goes to `cancelled`).
+- Cancel: the stream handle's `cancel()`, which AFK's guide documents (the run goes to
+  `cancelled`). The AFK source read at bcc10b6 has no `cancel()` on that handle; there the
+  task still ends `canceled`, and AFK's run is left to end by itself.
 """
 
 from __future__ import annotations
