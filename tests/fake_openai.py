@@ -27,13 +27,15 @@ class Text:
     pieces: list[str]
     usage: dict[str, int] | None = None
     delay: float = 0.0
+    reasoning: list[str] = field(default_factory=list)  # `reasoning_content` deltas, sent first
 
 
 @dataclass
 class Calls:
     calls: list[tuple[str, str]]  # (tool name, JSON arguments)
     usage: dict[str, int] | None = None
-    text: str = ""
+    text: str | list[str] = ""  # content before the calls: one delta, or one per piece
+    whole: bool = False  # each call in one chunk, as Ollama and llama.cpp send them
 
 
 @dataclass
@@ -83,18 +85,23 @@ class FakeOpenAI:
         try:
             yield _chunk(n, {"role": "assistant", "content": ""})
             if isinstance(reply, Text):
+                for thought in reply.reasoning:  # as vLLM and DeepSeek stream reasoning
+                    yield _chunk(n, {"reasoning_content": thought})
                 for piece in reply.pieces:
                     if reply.delay:
                         await asyncio.sleep(reply.delay)
                     yield _chunk(n, {"content": piece})
                 yield _chunk(n, {}, "stop")
             else:
-                if reply.text:
-                    yield _chunk(n, {"content": reply.text})
+                for piece in [reply.text] if isinstance(reply.text, str) else reply.text:
+                    if piece:
+                        yield _chunk(n, {"content": piece})
                 for i, (name, arguments) in enumerate(reply.calls):
                     head = {"index": i, "id": f"call_{n}_{i}", "type": "function",
-                            "function": {"name": name, "arguments": ""}}
+                            "function": {"name": name, "arguments": arguments if reply.whole else ""}}
                     yield _chunk(n, {"tool_calls": [head]})
+                    if reply.whole:
+                        continue
                     third = max(1, len(arguments) // 3)
                     for start in range(0, len(arguments), third):  # arguments split across chunks
                         piece = arguments[start:start + third]

@@ -13,10 +13,16 @@ import httpx
 
 from tests.conftest import free_port
 
+ROOT = Path(__file__).resolve().parent.parent  # where `python -m` finds `tests.*` agent modules
+
 
 class ServerProcess:
-    def __init__(self, db: Path, *args: str, port: int | None = None, **env: str) -> None:
+    def __init__(
+        self, db: Path, *args: str, port: int | None = None, python: str = sys.executable,
+        **env: str,
+    ) -> None:
         self.db = db
+        self.python = python  # another venv's, to serve an agent of a framework installed there
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = args
@@ -25,10 +31,11 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
-        cmd = [sys.executable, "-m", "a2a_server", "serve", "--port", str(self.port),
+        cmd = [self.python, "-m", "a2a_server", "serve", "--port", str(self.port),
                "--store", f"sqlite:///{self.db}", "--log-level", "warning", *self.args]
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                         cwd=ROOT)
         deadline = time.monotonic() + 20
         while True:
             try:

@@ -1,8 +1,9 @@
 """Find the runner named by `--agent`: a built-in name (demo, conformance, openai) or
 `MODULE:ATTR`.
 
-`MODULE:ATTR` may name an object that follows the `Runner` protocol, or a factory (a class or
-a function taking no arguments) that returns one.
+`MODULE:ATTR` may name an object that follows the `Runner` protocol, an agent of a framework
+we serve (`a2a_server.adapters`: AFK, OpenAI Agents SDK, 10xGraph/AgentFlow, Agentor,
+Pydantic AI), or a factory (a class or a function taking no arguments) that returns either.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import importlib
 import os
 from collections.abc import Callable
 
+from a2a_server.adapters import ACCEPTED, adapt
 from a2a_server.runner.base import Runner
 from a2a_server.settings import Settings
 
@@ -78,13 +80,23 @@ def load_runner(spec: str, settings: Settings | None = None) -> Runner:
     if spec in BUILTIN_AGENTS:
         return BUILTIN_AGENTS[spec](settings or Settings())
     target = _load(spec, "--agent")
-    if not _is_runner(target) and callable(target):
-        target = target()
-    if not _is_runner(target):
+    runner = _as_runner(target)
+    if runner is None and callable(target):
+        runner = _as_runner(target())
+    if runner is None:
+        accepted = "; ".join(("a runner (name, description, skills and run(turn))", *ACCEPTED))
         raise RunnerLoadError(
-            f"{spec} is not a runner: it needs name, description, skills and run(turn)"
+            f"{spec} is not a runner nor an agent this server can serve. --agent MODULE:ATTR "
+            f"accepts {accepted}; or a factory taking no arguments that returns one of them"
         )
-    return target  # type: ignore[return-value]
+    return runner
+
+
+def _as_runner(obj: object) -> Runner | None:
+    """`obj` itself when it is a runner, else its framework's adapter (None: neither)."""
+    if _is_runner(obj):
+        return obj  # type: ignore[return-value]
+    return adapt(obj)
 
 
 def _load(spec: str, flag: str) -> object:

@@ -1,0 +1,1 @@
+"""A fake of AFK for tests (see tests/fakes/README.md): the documented API, nothing more."""
