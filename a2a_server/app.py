@@ -37,6 +37,7 @@ from a2a_server.methods import METHODS
 from a2a_server.protocol import card_json
 from a2a_server.push import PushSender
 from a2a_server.push_guard import Resolver, system_resolver
+from a2a_server.replica import Replica
 from a2a_server.runner.base import Runner
 from a2a_server.settings import Settings
 from a2a_server.sse import encode_error, event_stream
@@ -76,11 +77,12 @@ def create_app(
     owns_store = store is None
     store = store or open_store(settings.store)
     push = PushSender(store, settings, supervisor, resolve)
-    handler = RequestHandler(settings, runner, store, supervisor, on_notify=push.poke)
+    replica = Replica(settings, runner, store, supervisor, on_push=push.poke)
+    handler = RequestHandler(settings, replica)
     handler.resolve = resolve
     required = _required_extensions(settings)
     dispatcher = Dispatcher(handler, METHODS, required_extensions=required)
-    janitor = Janitor(handler)
+    janitor = Janitor(settings, replica)
     known_extensions = frozenset({TICKETS_EXTENSION_URI}) | required
     card_doc = public_card(settings, runner)
     card_body = dumps_bytes(card_doc)
@@ -142,10 +144,13 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             async with supervisor:
-                await janitor.recover()
                 supervisor.spawn(janitor.run(), "janitor")
+                supervisor.spawn(replica.keep_leases(), "leases")
                 supervisor.spawn(push.run(), "push")
-                yield
+                try:
+                    yield
+                finally:
+                    await replica.stop()
         finally:
             close = getattr(runner, "aclose", None)  # optional: a runner's own resources
             if close is not None:

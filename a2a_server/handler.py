@@ -2,24 +2,27 @@
 
 No HTTP, no JSON-RPC and no wire format here: methods take the version-neutral requests of
 `calls.py`, return model values (or a primed stream of frames) and raise `A2AError`s; the
-codecs in `protocol/` do the rest. The handler keeps one `TaskRuntime` per task that can still
-change; ended tasks live only in the store.
+codecs in `protocol/` do the rest. A method that changes a task queues a command for it
+(`replica.Replica.submit`: the task's actor, on this replica or another, carries it out) and
+follows the effect in the task's log (`follow.py`); so every replica serves every task.
+
+Tasks belong to the principal that created them: to anyone else a task is unknown
+(TaskNotFound), so its existence never leaks.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from a2a_server import calls
+from a2a_server import calls, follow
 from a2a_server.errors import (
     InvalidParams,
     TaskNotCancelable,
     TaskNotFound,
     UnsupportedOperation,
 )
-from a2a_server.liveness import instance
 from a2a_server.mapping import new_task
 from a2a_server.model import (
     TERMINAL_STATES,
@@ -27,18 +30,17 @@ from a2a_server.model import (
     Message,
     PushConfig,
     Role,
+    StatusUpdate,
     Task,
     TaskState,
     new_id,
 )
 from a2a_server.push_guard import Resolver, parse_allow_hosts, system_resolver
-from a2a_server.runner.base import Runner, Turn
-from a2a_server.runtime import TaskRuntime, TurnHandle
+from a2a_server.replica import Replica
+from a2a_server.runner.base import Turn
 from a2a_server.settings import Settings
-from a2a_server.store.base import TaskStore
+from a2a_server.store.base import CancelCommand, Loaded, MemoryAdd, MessageCommand, TaskStore
 from a2a_server.store.paging import BadPageToken
-from a2a_server.streams import Subscription
-from a2a_server.supervisor import Supervisor
 
 __all__ = ["CallContext", "PrimedStream", "RequestHandler"]
 
@@ -50,19 +52,18 @@ class CallContext:
     extensions: frozenset[str] = frozenset()
     last_event_id: str | None = None  # the SSE `Last-Event-ID` request header
     version: str | None = None  # the `A2A-Version` the client declared (header or query)
+    principal: str = ""  # who is calling ("": anonymous, when no auth is configured)
 
 
 class PrimedStream:
     """A stream whose first frame is already known, so errors before it stay plain errors."""
 
-    def __init__(
-        self, first: tuple[int, Frame] | None, rest: AsyncIterator[tuple[int, Frame] | None]
-    ) -> None:
+    def __init__(self, first: tuple[int, Frame] | None, rest: AsyncIterator[follow.Item]) -> None:
         self.first = first  # None: nothing to send yet, and no error can come before it
         self.rest = rest
 
     @classmethod
-    async def prime(cls, frames: AsyncIterator[tuple[int, Frame] | None]) -> PrimedStream:
+    async def prime(cls, frames: AsyncIterator[follow.Item]) -> PrimedStream:
         async for item in frames:
             if item is not None:
                 return cls(item, frames)
@@ -74,119 +75,121 @@ class PrimedStream:
             await close()
 
 
-async def _nothing() -> AsyncIterator[tuple[int, Frame] | None]:
+async def _nothing() -> AsyncIterator[follow.Item]:
     return
     yield
 
 
 class RequestHandler:
-    def __init__(
-        self,
-        settings: Settings,
-        runner: Runner,
-        store: TaskStore,
-        supervisor: Supervisor,
-        on_notify: Callable[[], None] = lambda: None,
-    ) -> None:
+    def __init__(self, settings: Settings, replica: Replica) -> None:
         self.settings = settings
-        self.runner = runner
-        self.store = store
+        self.replica = replica
+        self.runner = replica.runner
+        self.store: TaskStore = replica.store
         self.push_allow_hosts = parse_allow_hosts(settings.push_allow_hosts)
         self.resolve: Resolver = system_resolver  # webhook host lookups for the SSRF guard
-        self._supervisor = supervisor
-        self._on_notify = on_notify  # push notifications were queued
-        self._runtimes: dict[str, TaskRuntime] = {}
-        self.owner = instance()  # recorded with the turns this app runs
+
+    async def task_of(self, task_id: str, ctx: CallContext) -> Loaded:
+        """The caller's task as the store has it; TaskNotFound if unknown or another's."""
+        loaded = await self.store.load(task_id)
+        if loaded is None or loaded.principal != ctx.principal:
+            raise TaskNotFound()  # "Task not found", exactly: some clients match the text
+        return loaded
 
     # -- message/send, message/stream --------------------------------------------------------
 
     async def send_message(self, req: calls.SendMessage, ctx: CallContext) -> Task | Message:
-        """message/send: the Task once it rests (blocking, the default), or at once; or the
-        runner's direct reply, a Message."""
-        started = await self._start_turn(req)
+        """message/send: the Task once its turn rests (blocking, the default), or at once; or
+        the runner's direct reply, a Message."""
+        started = await self._start_turn(req, ctx)
         if isinstance(started, Message):
             return started
-        runtime, handle = started
+        task_id, after = started
         if req.blocking:
-            await handle.done.wait()
-            if handle.error is not None:
-                raise handle.error
-        task = await self.store.get_task(runtime.task_id)
-        assert task is not None
-        return _trim_history(task, req.history_length)
+            async for item in follow.turn_frames(self.store, task_id, req.message.message_id, after):
+                if item is not None and follow.ends_turn(item[1]):
+                    break
+        loaded = await self.task_of(task_id, ctx)
+        return _trim_history(loaded.task, req.history_length)
 
     async def stream_message(self, req: calls.SendMessage, ctx: CallContext) -> PrimedStream:
         """message/stream: the turn's frames, from its Task to the final status-update (or
         the runner's direct reply, alone)."""
-        started = await self._start_turn(req)
+        started = await self._start_turn(req, ctx)
         if isinstance(started, Message):
             return PrimedStream((0, started), _nothing())
-        runtime, handle = started
-        after = await handle.started
-        if handle.error is not None:
-            raise handle.error
-        return await PrimedStream.prime(self._frames(runtime.subscribe(after)))
+        task_id, after = started
+        frames = follow.turn_frames(
+            self.store, task_id, req.message.message_id, after, self.settings.keepalive_seconds
+        )
+        return await PrimedStream.prime(frames)
 
-    async def _start_turn(self, req: calls.SendMessage) -> tuple[TaskRuntime, TurnHandle] | Message:
+    async def _start_turn(self, req: calls.SendMessage, ctx: CallContext) -> tuple[str, int] | Message:
+        """Queue the message's turn; where its frames start (the task, and the log's last
+        sequence number before them); or the runner's direct reply."""
         from a2a_server.push_api import checked  # the push methods build on this module
 
         push = None if req.push_config is None else await checked(self, req.push_config)
         message = req.message
         if message.task_id is None:
-            return await self._new_task(message, push)
-        runtime = await self.runtime_for(message.task_id)
-        if runtime is None:
+            return await self._new_task(message, push, ctx)
+        loaded = await self.task_of(message.task_id, ctx)
+        if loaded.task.status.state in TERMINAL_STATES:
             raise UnsupportedOperation(
                 f"Task {message.task_id} is in a terminal state; send a new message without taskId."
             )
-        if message.context_id is not None and message.context_id != runtime.context_id:
+        context_id = loaded.task.context_id
+        if message.context_id is not None and message.context_id != context_id:
             raise InvalidParams("message.contextId does not match the contextId of the task")
-        message = dataclasses.replace(message, context_id=runtime.context_id)
         if push is not None:
-            await self.store.put_push_config(runtime.task_id, push)
-        return runtime, runtime.submit(message)
+            await self.store.put_push_config(message.task_id, push)
+        message = dataclasses.replace(message, context_id=context_id)
+        await self.replica.submit(message.task_id, MessageCommand(message))
+        return message.task_id, loaded.seq
 
     async def _new_task(
-        self, message: Message, push: PushConfig | None
-    ) -> tuple[TaskRuntime, TurnHandle] | Message:
+        self, message: Message, push: PushConfig | None, ctx: CallContext
+    ) -> tuple[str, int] | Message:
         task_id = new_id()
         context_id = message.context_id or new_id()
-        reply = await self._direct_reply(task_id, context_id, message)
+        reply = await self._direct_reply(task_id, context_id, message, ctx)
         if reply is not None:
             return reply
         message = dataclasses.replace(message, task_id=task_id, context_id=context_id)
-        seq = await self.store.create(new_task(task_id, context_id, message))
+        actor = await self.replica.create(new_task(task_id, context_id, message), ctx.principal)
         if push is not None:
             await self.store.put_push_config(task_id, push)
-        runtime = self._track(task_id, context_id, TaskState.SUBMITTED, seq)
-        return runtime, runtime.submit(message, new_task=True)
+        self.replica.run(actor)
+        return task_id, 0
 
-    async def _direct_reply(self, task_id: str, context_id: str, message: Message) -> Message | None:
+    async def _direct_reply(
+        self, task_id: str, context_id: str, message: Message, ctx: CallContext
+    ) -> Message | None:
         """The runner's answer to a message without a task, if it gives one (`reply`)."""
         reply = getattr(self.runner, "reply", None)
         if reply is None:
             return None
         message = dataclasses.replace(message, context_id=context_id)
-        history = tuple(await self.store.get_memory(context_id))
+        history = tuple(await self.store.memory(ctx.principal, context_id))
         parts = await reply(Turn(task_id, context_id, message, history))
         if parts is None:
             return None
         answer = Message(Role.AGENT, tuple(parts), new_id(), context_id=context_id)
-        await self.store.add_memory(context_id, [message, answer], self.settings.memory_messages)
+        limit = self.settings.memory_messages
+        await self.store.remember(MemoryAdd(ctx.principal, context_id, [message, answer], limit))
         return answer
 
     # -- tasks/* --------------------------------------------------------------------------------
 
     async def get_task(self, req: calls.GetTask, ctx: CallContext) -> Task:
-        task = await self.store.get_task(req.id)
-        if task is None:
-            raise TaskNotFound()
-        return _trim_history(task, req.history_length)
+        loaded = await self.task_of(req.id, ctx)
+        return _trim_history(loaded.task, req.history_length)
 
     async def list_tasks(self, req: calls.ListTasks, ctx: CallContext) -> calls.TaskPage:
-        """ListTasks (1.0): a page of tasks, newest status first, read by the store's index."""
+        """ListTasks (1.0): a page of the caller's tasks, newest status first, read by the
+        store's index."""
         try:
-            page = await self.store.list_tasks(req)
+            page = await self.store.list_tasks(req, ctx.principal)
         except BadPageToken as exc:
             raise InvalidParams(f"Invalid params: {exc}", field="pageToken") from None
         for task in page.tasks:
@@ -196,86 +199,46 @@ class RequestHandler:
         return page
 
     async def cancel_task(self, req: calls.TaskRef, ctx: CallContext) -> Task:
-        runtime = await self.runtime_for(req.id)
-        if runtime is None:
+        loaded = await self.task_of(req.id, ctx)
+        if loaded.task.status.state in TERMINAL_STATES:
             raise TaskNotCancelable(f"Task {req.id} has already ended.")
-        await runtime.cancel()
-        canceled = await self.store.get_task(req.id)
-        assert canceled is not None
-        return canceled
+        await self.replica.submit(req.id, CancelCommand())
+        end = await follow.until(self.store, req.id, loaded.seq, _is_terminal)
+        if end is None or end.status.state is not TaskState.CANCELED:  # type: ignore[union-attr]
+            raise TaskNotCancelable(f"Task {req.id} ended before it could be canceled.")
+        return (await self.task_of(req.id, ctx)).task
 
     async def resubscribe(self, req: calls.TaskRef, ctx: CallContext) -> PrimedStream:
         """tasks/resubscribe, SubscribeToTask: the current Task, then live frames until the
-        next final one.
+        next final one. A task waiting on its client (input-required) is followed too:
+        through the turn its next message starts (1.0: "for tasks not in a terminal state").
 
         With `Last-Event-ID`: exactly the frames after that one instead, then live frames,
         whether the task still runs or has ended (design §5).
         """
+        loaded = await self.task_of(req.id, ctx)
+        keepalive = self.settings.keepalive_seconds
         if ctx.last_event_id is not None:
             after = _sequence_number(ctx.last_event_id)
-            runtime = await self.runtime_for(req.id)
-            snap = await self.store.snapshot(req.id)
-            if snap is not None and after > snap[1]:
+            if after > loaded.seq:
                 raise InvalidParams(f"Last-Event-ID {after} is past the task's last frame")
-            sub = Subscription(self.store, req.id, after, runtime)
-            return PrimedStream(None, self._frames(sub))
-        snap = await self.store.snapshot(req.id)
-        if snap is None:
-            raise TaskNotFound()
-        task, seq = snap
-        state = task.status.state
-        if state in TERMINAL_STATES:
+            if loaded.task.status.state in TERMINAL_STATES:
+                return PrimedStream(None, _replay(self.store, req.id, after))
+            return PrimedStream(None, follow.frames(self.store, req.id, after, keepalive))
+        if loaded.task.status.state in TERMINAL_STATES:
             raise UnsupportedOperation(f"Task {req.id} has already ended.")
-        # a task waiting on its client (input-required) is followed too: through the turn
-        # its next message starts, to that turn's final frame (1.0: "for tasks not in a
-        # terminal state")
-        runtime = self._runtimes.get(req.id) or self._load(task, seq)
-        return PrimedStream((seq, task), self._frames(runtime.subscribe(seq)))
-
-    def _frames(self, sub: Subscription) -> AsyncIterator[tuple[int, Frame] | None]:
-        return sub.frames(self.settings.keepalive_seconds)
-
-    # -- runtimes --------------------------------------------------------------------------------
-
-    async def runtime_for(self, task_id: str) -> TaskRuntime | None:
-        """The runtime of a task (loaded from the store if need be); None once it has ended.
-
-        Raises TaskNotFound for an unknown (or purged) task.
-        """
-        runtime = self._runtimes.get(task_id)
-        if runtime is not None:
-            return runtime
-        snap = await self.store.snapshot(task_id)
-        if snap is None:
-            raise TaskNotFound()
-        task, seq = snap
-        if task.status.state in TERMINAL_STATES:
-            return None
-        return self._runtimes.get(task_id) or self._load(task, seq)
-
-    def _load(self, task: Task, seq: int) -> TaskRuntime:
-        return self._track(task.id, task.context_id, task.status.state, seq)
-
-    def _track(self, task_id: str, context_id: str, state: TaskState, seq: int) -> TaskRuntime:
-        runtime = TaskRuntime(
-            task_id=task_id,
-            context_id=context_id,
-            state=state,
-            last_seq=seq,
-            store=self.store,
-            runner=self.runner,
-            supervisor=self._supervisor,
-            settings=self.settings,
-            on_end=self._forget,
-            on_notify=self._on_notify,
-            owner=self.owner,
+        return PrimedStream(
+            (loaded.seq, loaded.task), follow.frames(self.store, req.id, loaded.seq, keepalive)
         )
-        self._runtimes[task_id] = runtime
-        return runtime
 
-    def _forget(self, runtime: TaskRuntime) -> None:
-        if self._runtimes.get(runtime.task_id) is runtime:
-            del self._runtimes[runtime.task_id]
+
+async def _replay(store: TaskStore, task_id: str, after: int) -> AsyncIterator[follow.Item]:
+    for item in await store.read(task_id, after):
+        yield item
+
+
+def _is_terminal(frame: Frame) -> bool:
+    return type(frame) is StatusUpdate and frame.status.state in TERMINAL_STATES
 
 
 def _sequence_number(header: str) -> int:
@@ -290,3 +253,4 @@ def _trim_history(task: Task, length: int | None) -> Task:
     if length is not None:
         task.history = task.history[-length:] if length else []
     return task
+

@@ -1,10 +1,12 @@
-"""Upkeep of the task store: recovery at start-up, then ticket expiry and retention.
+"""Upkeep of the task store, on every replica: taking over cut turns, ticket expiry,
+retention.
 
-At start-up, a turn recorded as running by a process that is gone died with it: its task
-ends `failed`, saying the server restarted (never left `working` forever). A task parked on
-tickets that all settled while no process was there gets its resume turn. Then, every
-`sweep_seconds`: pending tickets past their deadline expire (the runner learns it in its
-resume turn), and tasks that ended more than `retention_seconds` ago are purged.
+Every `sweep_seconds` (and once at start-up): a lease that expired means its replica died
+(or stalled) mid-work: this replica takes the task over, and its actor ends or parks the cut
+turn (`actor.TaskActor`). A holder known dead sooner (a process of this machine that is
+gone, as after a restart) is not waited for. Pending tickets past their deadline expire (the
+runner learns it in its resume turn); tasks that ended more than `retention_seconds` ago
+are purged.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import asyncio
 import logging
 import time
 
-from a2a_server.errors import TaskNotFound
-from a2a_server.handler import RequestHandler
 from a2a_server.liveness import is_alive
+from a2a_server.replica import Replica
+from a2a_server.settings import Settings
+from a2a_server.store.base import SettleCommand
 
-__all__ = ["Janitor"]
+__all__ = ["EXPIRED", "Janitor"]
 
 log = logging.getLogger("a2a_server")
 
@@ -25,44 +28,32 @@ EXPIRED = "the ticket's deadline passed before it was settled"
 
 
 class Janitor:
-    def __init__(self, handler: RequestHandler) -> None:
-        self._handler = handler
-        self._store = handler.store
-        self._settings = handler.settings
+    def __init__(self, settings: Settings, replica: Replica) -> None:
+        self._settings = settings
+        self._replica = replica
+        self._store = replica.store
 
-    async def recover(self) -> None:
-        await self._fail_dead_turns()
-        for task_id in await self._store.open_tasks():
-            runtime = await self._handler.runtime_for(task_id)
-            if runtime is not None and runtime.state == "working":
-                runtime.kick()  # a resume turn, if its tickets all settled meanwhile
+    async def take_over_cut_turns(self) -> None:
+        now = time.time()
+        for task_id, owner in await self._store.leases(now):
+            if await self._replica.take_over(task_id):
+                log.warning("task %s: took it over from %s, whose lease expired", task_id, owner)
+        for task_id, owner in await self._dead_holders():
+            if await self._replica.take_over(task_id, dead=owner):
+                log.warning("task %s: took it over from %s, which is gone", task_id, owner)
 
-    async def _fail_dead_turns(self) -> None:
-        """Turns whose process is gone (found at start-up, and by a surviving process that
-        shares the store, at every sweep) end their tasks `failed`."""
-        for task_id, owner in await self._store.running():
-            if is_alive(owner):
-                continue
-            try:
-                runtime = await self._handler.runtime_for(task_id)
-            except TaskNotFound:
-                continue
-            if runtime is None:
-                await self._store.release_turn(task_id, owner)
-            else:
-                log.warning("task %s: its turn died with process %s; failing it", task_id, owner)
-                await runtime.fail_interrupted_turn(owner)
+    async def _dead_holders(self) -> list[tuple[str, str]]:
+        """Leases still running whose holder is a process of this machine that is gone."""
+        return [
+            (task_id, owner) for task_id, owner in await self._store.leases(float("inf"))
+            if owner != self._replica.owner and not is_alive(owner)
+        ]
 
     async def sweep(self) -> None:
-        await self._fail_dead_turns()
+        await self.take_over_cut_turns()
         now = time.time()
         for ticket in await self._store.due_tickets(now):
-            try:
-                runtime = await self._handler.runtime_for(ticket.task_id)
-            except TaskNotFound:
-                continue
-            if runtime is not None:
-                await runtime.settle_ticket(ticket.id, "expired", error=EXPIRED)
+            await self._replica.submit(ticket.task_id, SettleCommand(ticket.id, "expired", error=EXPIRED))
         checkpoint = getattr(self._store, "checkpoint", None)  # stores with a WAL have one
         if checkpoint is not None:
             await checkpoint()
@@ -72,8 +63,8 @@ class Janitor:
 
     async def run(self) -> None:
         while True:
-            await asyncio.sleep(self._settings.sweep_seconds)
             try:
                 await self.sweep()
             except Exception:
                 log.exception("sweep failed; trying again next time")
+            await asyncio.sleep(self._settings.sweep_seconds)

@@ -321,6 +321,8 @@ def apply(task: Task | None, frame: Frame) -> Task:
                 _track_ticket(task, ticket)
             if "usage" in mine:
                 _add_usage(task, mine["usage"])
+            if "turnCut" in mine:  # the task's last turn was cut short (its replica died)
+                _set_flag(task, "turnCut", bool(mine["turnCut"]))
     elif kind is ArtifactUpdate:
         assert isinstance(frame, ArtifactUpdate)
         _merge_artifact(task.artifacts, frame)
@@ -386,6 +388,20 @@ def _track_ticket(task: Task, ticket: dict[str, Any]) -> None:
         mine["pendingTickets"] = pending
     else:
         mine.pop("pendingTickets", None)
+    if mine:
+        meta[META_KEY] = mine
+    else:
+        meta.pop(META_KEY, None)
+    task.metadata = meta or None
+
+
+def _set_flag(task: Task, name: str, on: bool) -> None:
+    meta = dict(task.metadata or {})
+    mine = dict(ours(meta))
+    if on:
+        mine[name] = True
+    else:
+        mine.pop(name, None)
     if mine:
         meta[META_KEY] = mine
     else:

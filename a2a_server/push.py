@@ -3,10 +3,14 @@
 A frame that a webhook cares about (design: `working` after `submitted`, every ticket
 settlement, `input-required`, `auth-required`, every terminal state) queues the Task as it is
 then, for each of the task's push configs, in the store's outbox, in the same transaction
-as the frame. This worker sends them: for each config only its oldest delivery, so
+as the frame. This worker, on every replica, sends them: for each config only its oldest
+delivery, claimed in the store for the length of one attempt (so exactly one replica makes
+each attempt, and a replica that dies leaves its claims to lapse into another's hands), so
 notifications arrive in order; each POST in a task of its own with a timeout, so a slow or
 dead webhook holds up only its own config. A failure (an error or a non-2xx answer) is retried
-with exponential backoff and jitter, up to `push_max_attempts`, then dropped with a log line.
+with exponential backoff (capped at `push_backoff_max_seconds`) and jitter, in order, for
+`push_retry_window` (a day: a receiver down for hours loses nothing), then dropped with a
+log line.
 
 Each POST carries the Task in the protocol version of the client that set the config
 (`protocol.push_body`), `X-A2A-Notification-Token` when the config has a token,
@@ -42,7 +46,7 @@ from a2a_server.store.base import Delivery, TaskStore
 from a2a_server.store.codec import load_task
 from a2a_server.supervisor import Supervisor
 
-__all__ = ["PushSender", "auth_header", "sign"]
+__all__ = ["PushSender", "auth_header", "retry_delay", "sign"]
 
 log = logging.getLogger("a2a_server")
 
@@ -54,6 +58,14 @@ _POLL_SECONDS = 1.0  # also picks up deliveries another process queued
 def sign(secret: str, body: bytes, timestamp: int) -> str:
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def retry_delay(attempts: int, settings: Settings) -> float:
+    """After `attempts` failed attempts: the backoff doubles from `push_backoff_seconds`, up
+    to `push_backoff_max_seconds`, with 50-100 % jitter (webhooks that come back are not all
+    hit at once)."""
+    base = settings.push_backoff_seconds * 2.0 ** min(attempts - 1, 60)
+    return min(base, settings.push_backoff_max_seconds) * (0.5 + random.random() / 2)
 
 
 def auth_header(config: PushConfig) -> str | None:
@@ -116,11 +128,13 @@ class PushSender:
             await self._client.aclose()
 
     async def _drain(self) -> None:
+        """Take the due head delivery of each config (claimed for as long as one attempt can
+        take, so another replica takes it over only if this one dies) and send each."""
         now = time.time()
-        lease = now + self._settings.push_timeout_seconds + 5.0
-        for delivery in await self._store.due_deliveries(now, _BATCH + len(self._sending)):
+        hold = self._settings.push_timeout_seconds + 5.0
+        for delivery in await self._store.take_deliveries(now, hold, _BATCH):
             key = (delivery.task_id, delivery.config_id)
-            if key in self._sending or not await self._store.claim_delivery(delivery, lease):
+            if key in self._sending:  # a claim of ours that expired while its POST hung
                 continue
             self._sending.add(key)
             self._supervisor.spawn(self._deliver(delivery), f"push-{delivery.id}")
@@ -131,26 +145,27 @@ class PushSender:
             configs = {c.id: c for c in await self._store.push_configs(delivery.task_id)}
             config = configs.get(delivery.config_id)
             if config is None:  # deleted meanwhile: nobody wants it any more
-                await self._store.delivery_done(delivery.id)
+                await self._store.finish_delivery(delivery, None)
                 return
             async with self._slots:
                 body, content_type = push_body(config.protocol, load_task(delivery.body))
                 problem = await self._post(config, body, content_type)
             if problem is None:
-                await self._store.delivery_done(delivery.id)
+                await self._store.finish_delivery(delivery, None)
                 return
-            attempts = delivery.attempts + 1
-            if attempts >= self._settings.push_max_attempts:
+            now = time.time()
+            if now - delivery.created_at >= self._settings.push_retry_window:
                 log.warning(
-                    "push to %s for task %s dropped after %d attempts: %s",
-                    config.url, delivery.task_id, attempts, problem,
+                    "push to %s for task %s dropped after %d attempts over %.0fs: %s",
+                    config.url, delivery.task_id, delivery.attempts + 1, now - delivery.created_at,
+                    problem,
                 )
-                await self._store.delivery_done(delivery.id)
+                await self._store.finish_delivery(delivery, None)
                 return
-            base = self._settings.push_backoff_seconds * 2 ** (attempts - 1)
-            delay = min(base, 3600.0) * (0.5 + random.random() / 2)  # jitter: 50-100 %
-            log.info("push to %s failed (%s); retry %d in %.1fs", config.url, problem, attempts, delay)
-            await self._store.delivery_retry(delivery.id, attempts, time.time() + delay)
+            delay = retry_delay(delivery.attempts + 1, self._settings)
+            log.info("push to %s failed (%s); retry %d in %.1fs", config.url, problem,
+                     delivery.attempts + 1, delay)
+            await self._store.finish_delivery(delivery, now + delay)
         finally:
             self._sending.discard(key)
             self.poke()  # this config's next delivery may be due now

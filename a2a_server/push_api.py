@@ -11,7 +11,7 @@ config that is not there (any more) is deleted already.
 from __future__ import annotations
 
 from a2a_server import calls
-from a2a_server.errors import InvalidParams, PushConfigNotFound, TaskNotFound
+from a2a_server.errors import InvalidParams, PushConfigNotFound
 from a2a_server.handler import CallContext, RequestHandler
 from a2a_server.model import PushConfig
 from a2a_server.push_guard import BlockedURL, check_url
@@ -42,20 +42,19 @@ def _header_safe(value: str) -> bool:
     return value.isascii() and value.isprintable()
 
 
-async def _known(handler: RequestHandler, task_id: str) -> None:
-    if await handler.store.get_task(task_id) is None:
-        raise TaskNotFound(f"Task {task_id} not found")
+async def _known(handler: RequestHandler, task_id: str, ctx: CallContext) -> None:
+    await handler.task_of(task_id, ctx)  # TaskNotFound: unknown, or another caller's
 
 
 async def set_config(handler: RequestHandler, req: calls.SetPushConfig, ctx: CallContext) -> PushResult:
-    await _known(handler, req.task_id)
+    await _known(handler, req.task_id, ctx)
     config = await checked(handler, req.config)
     await handler.store.put_push_config(req.task_id, config)
     return req.task_id, config
 
 
 async def get_config(handler: RequestHandler, req: calls.GetPushConfig, ctx: CallContext) -> PushResult:
-    await _known(handler, req.task_id)
+    await _known(handler, req.task_id, ctx)
     for config in await handler.store.push_configs(req.task_id):
         if req.config_id is None or config.id == req.config_id:
             return req.task_id, config
@@ -65,10 +64,10 @@ async def get_config(handler: RequestHandler, req: calls.GetPushConfig, ctx: Cal
 async def list_configs(
     handler: RequestHandler, req: calls.TaskRef, ctx: CallContext
 ) -> tuple[str, list[PushConfig]]:
-    await _known(handler, req.id)
+    await _known(handler, req.id, ctx)
     return req.id, await handler.store.push_configs(req.id)
 
 
 async def delete_config(handler: RequestHandler, req: calls.PushConfigRef, ctx: CallContext) -> None:
-    await _known(handler, req.task_id)
+    await _known(handler, req.task_id, ctx)
     await handler.store.delete_push_config(req.task_id, req.config_id)

@@ -44,7 +44,11 @@ class Settings:
     model_retries: int = _opt(3, "--agent openai: retries (with backoff) on 429 and 5xx")
     store: str = _opt(
         "sqlite:///a2a-server.db",
-        "task store: sqlite:///PATH (a file that survives restarts) or memory",
+        "task store: sqlite:///PATH (a file that survives restarts), redis://HOST:PORT/DB "
+        "(several replicas) or memory",
+    )
+    lease_seconds: float = _opt(
+        5.0, "a replica's hold on a task it runs; renewed every third of it, taken over once it lapses"
     )
     ticket_deadline_seconds: float = _opt(3600.0, "a deferred tool ticket expires after this")
     max_pending_tickets: int = _opt(256, "pending deferred tool tickets allowed per task")
@@ -53,9 +57,12 @@ class Settings:
     push_allow_hosts: str | None = _opt(
         None, "webhook hosts allowed despite the SSRF guard, comma-separated (e.g. localhost)"
     )
-    push_max_attempts: int = _opt(8, "attempts to deliver one push notification before it is dropped")
+    push_retry_window: float = _opt(
+        24 * 3600.0, "seconds a push notification is retried for before it is dropped"
+    )
     push_timeout_seconds: float = _opt(10.0, "timeout of one webhook POST")
     push_backoff_seconds: float = _opt(1.0, "first retry delay of a webhook; it doubles, with jitter")
+    push_backoff_max_seconds: float = _opt(300.0, "the longest retry delay of a webhook")
     push_signing_secret: str | None = _opt(
         None, "sign webhook bodies with HMAC-SHA256 (header X-A2A-Signature)"
     )

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from a2a_server import follow
 from a2a_server.errors import TicketConflict, TicketNotFound
 from a2a_server.handler import CallContext, RequestHandler
+from a2a_server.mapping import ours
+from a2a_server.model import TERMINAL_STATES, Frame, StatusUpdate
+from a2a_server.store.base import SettleCommand
 from a2a_server.protocol.tickets import FailParams, GetParams, ListParams, ResolveParams
 from a2a_server.tickets import Ticket
 
@@ -25,39 +29,54 @@ __all__ = [
 ]
 
 async def list_tickets(handler: RequestHandler, params: ListParams, ctx: CallContext) -> list[Ticket]:
-    await handler.runtime_for(params.task_id)  # TaskNotFound for an unknown task
-    tickets = await handler.store.list_tickets(params.task_id)
+    await handler.task_of(params.task_id, ctx)  # TaskNotFound for an unknown task
+    tickets = await handler.store.tickets(params.task_id)
     return [t for t in tickets if params.state in (None, t.state)]
 
 
 async def get_ticket(handler: RequestHandler, params: GetParams, ctx: CallContext) -> Ticket:
-    return await _ticket(handler, params.ticket_id)
+    return await _ticket(handler, params.ticket_id, ctx)
 
 
 async def resolve_ticket(handler: RequestHandler, params: ResolveParams, ctx: CallContext) -> Ticket:
-    return await _settle(handler, params.ticket_id, "resolved", output=params.output)
+    return await _settle(handler, ctx, params.ticket_id, "resolved", output=params.output)
 
 
 async def fail_ticket(handler: RequestHandler, params: FailParams, ctx: CallContext) -> Ticket:
-    return await _settle(handler, params.ticket_id, "failed", error=params.error)
+    return await _settle(handler, ctx, params.ticket_id, "failed", error=params.error)
 
 
-async def _ticket(handler: RequestHandler, ticket_id: str) -> Ticket:
-    ticket = await handler.store.get_ticket(ticket_id)
+async def _ticket(handler: RequestHandler, ticket_id: str, ctx: CallContext) -> Ticket:
+    ticket = await handler.store.ticket(ticket_id)
     if ticket is None:
         raise TicketNotFound(f"Ticket {ticket_id} not found")
     return ticket
 
 
 async def _settle(
-    handler: RequestHandler, ticket_id: str, state: str, *, output: Any = None, error: str | None = None
+    handler: RequestHandler, ctx: CallContext, ticket_id: str, state: str, *,
+    output: Any = None, error: str | None = None,
 ) -> Ticket:
-    ticket = await _ticket(handler, ticket_id)
+    """Queue the settlement for the ticket's task (its actor, wherever it runs, writes it) and
+    wait until the ticket is no longer pending: then it settled with this result, or with
+    another (a conflict), or the task ended first."""
+    ticket = await _ticket(handler, ticket_id, ctx)
     if ticket.pending:
-        runtime = await handler.runtime_for(ticket.task_id)
-        if runtime is not None:
-            await runtime.settle_ticket(ticket_id, state, output=output, error=error)
-        ticket = await _ticket(handler, ticket_id)
+        loaded = await handler.store.load(ticket.task_id)
+        if loaded is not None and loaded.task.status.state not in TERMINAL_STATES:
+            await handler.replica.submit(ticket.task_id, SettleCommand(ticket_id, state, output, error))
+            await follow.until(handler.store, ticket.task_id, loaded.seq, lambda f: _announces(f, ticket_id))
+        ticket = await _ticket(handler, ticket_id, ctx)
     if ticket.state == state and ticket.output == output and ticket.error == error:
         return ticket  # settled now, or earlier with the same result
     raise TicketConflict(f"Ticket {ticket_id} is already {ticket.state} with another result")
+
+
+def _announces(frame: Frame, ticket_id: str) -> bool:
+    """A frame that tells the ticket settled, or that the task ended (and its tickets too)."""
+    if type(frame) is not StatusUpdate:
+        return False
+    if frame.status.state in TERMINAL_STATES:
+        return True
+    return any(t.get("ticketId") == ticket_id and t.get("state") != "pending"
+               for t in ours(frame.metadata).get("tickets", ()))

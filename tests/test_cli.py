@@ -66,13 +66,14 @@ def test_bad_agent_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert "cannot import" in capsys.readouterr().err
 
 
-def test_serve_command_end_to_end() -> None:
-    """`a2a-server serve` as a user runs it: env for the port, then a real request."""
+def test_serve_command_end_to_end(tmp_path: Path) -> None:
+    """`a2a-server serve` as a user runs it: env for the port, then a real request (in a
+    folder of its own: the default store is a2a-server.db in the working directory)."""
     port = free_port()
     env = {**os.environ, "A2A_SERVER_PORT": str(port)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "a2a_server", "serve", "--agent", "demo"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path,
     )
     try:
         url = f"http://127.0.0.1:{port}"

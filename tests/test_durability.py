@@ -96,7 +96,7 @@ async def test_sigkill_mid_stream_then_restart(tmp_path: Path, servers: list[Ser
         assert len(chunks_text(frames)) > len(chunks_text(before.frames)), "written before the kill, delivered after"
         last = frames[-1]
         assert last["status"]["state"] == "failed"
-        assert "restarted" in last["status"]["message"]["parts"][0]["text"]
+        assert "the turn was lost" in last["status"]["message"]["parts"][0]["text"]
         assert [(e.seq, e.result) for e in events] == await full_log(client, task_id)
         task = (await rpc(client, "tasks/get", {"id": task_id}))["result"]
         assert task["status"]["state"] == "failed"

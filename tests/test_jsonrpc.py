@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import httpx
+
+from a2a_server.calls import ListTasks
 import pytest
 
 from a2a_server.runner.events import Completed, TextDelta
@@ -93,8 +95,7 @@ async def test_send_param_errors(client: httpx.AsyncClient, name: str, params: d
         assert reply["error"]["code"] == code, reply
         assert field in reply["error"]["message"], reply
     handler = client.app.state.handler  # type: ignore[attr-defined]
-    assert not handler._runtimes
-    assert await handler.store.open_tasks() == []
+    assert (await handler.store.list_tasks(ListTasks(), "")).total_size == 0  # nothing was made
 
 
 @pytest.mark.parametrize(

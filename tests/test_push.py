@@ -211,7 +211,7 @@ async def test_dns_checked_again_at_delivery(receiver: tuple[Receiver, str], cap
         return ["127.0.0.1"]  # rebinding to this machine
 
     caplog.set_level("INFO", logger="a2a_server")
-    settings = Settings(store="memory", push_backoff_seconds=0.02, push_max_attempts=3)
+    settings = Settings(store="memory", push_backoff_seconds=0.02, push_backoff_max_seconds=0.05)
     app = create_app(settings, DemoRunner(token_delay=0.001), resolve=flaky_dns)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

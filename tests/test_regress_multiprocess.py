@@ -13,6 +13,7 @@ import pytest
 from a2a_server import Settings, create_app
 from a2a_server.runner.base import Turn
 from a2a_server.runner.events import Completed, RunnerEvent, TextDelta, ToolDeferred
+from a2a_server.store.base import Change
 from a2a_server.store.sqlite import SQLiteStore
 from tests.client import rpc, send
 
@@ -67,7 +68,9 @@ async def test_two_processes_never_run_turns_of_one_task_at_once() -> None:
             assert "result" in reply, reply
             await asyncio.sleep(3)
             final = (await rpc(a, "tasks/get", {"id": task["id"]}))["result"]
-        log = await SQLiteStore(db).read_log(task["id"])
+        reader = SQLiteStore(db)
+        log = await reader.read(task["id"])
+        await reader.close()
     kinds = [(type(f).__name__, getattr(getattr(f, "status", None), "state", None), getattr(f, "final", None)) for _, f in log]
     print("overlapping turns:", runner.overlaps, "| resume turns:", runner.resumes)
     print("final state:", final["status"]["state"], "| artifacts:", [a["parts"][0].get("text", "")[:60] for a in final.get("artifacts", [])])
@@ -76,8 +79,9 @@ async def test_two_processes_never_run_turns_of_one_task_at_once() -> None:
 
 
 async def test_a_surviving_process_fails_the_turn_of_a_dead_one() -> None:
-    """Process A dies (SIGKILL) mid-turn; process B keeps serving the same file. Recovery
-    runs only at start-up, so B never fails A's turn: the task stays `working` for good."""
+    """Process A dies (SIGKILL) mid-turn; process B keeps serving the same file. B must take
+    A's turn over (A is a process of this machine that is gone) and end it, not leave the
+    task `working` for good."""
     import socket
 
     from a2a_server.mapping import agent_message, new_task
@@ -90,9 +94,13 @@ async def test_a_surviving_process_fails_the_turn_of_a_dead_one() -> None:
         async with app.router.lifespan_context(app):  # process B, already running
             store = SQLiteStore(db)  # process A's writes, then A is SIGKILLed
             tid, cid = new_id(), new_id()
-            await store.create(new_task(tid, cid, agent_message([TextPart("hi")], tid, cid)))
-            await store.append(tid, [StatusUpdate(tid, cid, Status(TaskState.WORKING))])
-            await store.claim_turn(tid, f"{socket.gethostname()}:999999:1")  # a pid that is gone
+            dead = f"{socket.gethostname()}:999999:1:x"  # a pid that is gone
+            lease = await store.create(
+                new_task(tid, cid, agent_message([TextPart("hi")], tid, cid)),
+                principal="", owner=dead, ttl=3600,  # its lease would last an hour
+            )
+            await store.append(lease, Change(frames=(StatusUpdate(tid, cid, Status(TaskState.WORKING)),), turn=True))
+            await store.close()
             await asyncio.sleep(1.0)  # ten sweeps of B's janitor
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
                 state = (await rpc(c, "tasks/get", {"id": tid}))["result"]["status"]["state"]

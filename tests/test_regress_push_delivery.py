@@ -42,7 +42,7 @@ async def test_delivery_connects_only_to_the_address_the_guard_checked(receiver)
     async def rebinding_dns(host: str) -> list[str]:
         return ["93.184.216.34"]  # what the guard is told
 
-    settings = Settings(store="memory", push_backoff_seconds=0.02, push_max_attempts=2)
+    settings = Settings(store="memory", push_backoff_seconds=0.02, push_backoff_max_seconds=0.05)
     app = create_app(settings, DemoRunner(token_delay=0.001), resolve=rebinding_dns)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

@@ -26,6 +26,7 @@ from a2a_server.runner.events import (
     ToolDeferred,
 )
 from a2a_server.protocol import v0_3
+from a2a_server.store.base import Appended, Change, Lease, Loaded
 from a2a_server.store.memory import MemoryStore
 from tests.client import assert_stream_rules, rpc, send, stream, user_message
 from tests.conftest import in_process
@@ -149,14 +150,14 @@ async def test_misbehaving_runners_end_their_tasks_cleanly() -> None:
 class SlowStore(MemoryStore):
     """A store whose calls really suspend, as a networked one's would."""
 
-    async def append(self, task_id, frames, tickets=(), **kw):  # type: ignore[no-untyped-def]
+    async def append(self, lease: Lease, change: Change) -> Appended:
         await asyncio.sleep(0.002)
-        return await super().append(task_id, frames, tickets, **kw)
+        return await super().append(lease, change)
 
-    async def snapshot(self, task_id):  # type: ignore[no-untyped-def]
-        snap = await super().snapshot(task_id)
+    async def load(self, task_id: str) -> Loaded | None:
+        loaded = await super().load(task_id)
         await asyncio.sleep(0.03)  # read now, answered after a round trip
-        return snap
+        return loaded
 
 
 async def test_cancel_never_splits_a_write_with_a_slow_store() -> None:
@@ -172,7 +173,7 @@ async def test_cancel_never_splits_a_write_with_a_slow_store() -> None:
                 await handler.cancel_task(TaskRef(task.id), CallContext())
             except Exception:
                 continue
-            frames = [f for _, f in await store.read_log(task.id)]
+            frames = [f for _, f in await store.read(task.id)]
             assert_stream_rules([v0_3.frame_json(f) for f in frames])
             text = "".join(
                 p.text for f in frames if isinstance(f, ArtifactUpdate) for p in f.artifact.parts  # type: ignore[union-attr]
@@ -202,14 +203,13 @@ async def test_a_stale_read_cannot_revive_an_ended_task() -> None:
         handler, ctx = app.state.handler, CallContext()
         task = await handler.send_message(params("hi", blocking=False), ctx)
         await asyncio.sleep(0.01)
-        handler._runtimes.clear()  # as if another process ran it: this one must read the store
         follow = asyncio.create_task(handler.send_message(params("again", task.id), ctx))
         await asyncio.sleep(0.01)  # the follow-up has read a snapshot: working ...
         runner.gate.set()          # ... and the task completes before the answer arrives
         with pytest.raises(Exception) as failure:
             await asyncio.wait_for(follow, 5)
         assert getattr(failure.value, "code", None) == -32004
-        frames = [f for _, f in await store.read_log(task.id)]
+        frames = [f for _, f in await store.read(task.id)]
         last = frames[-1]
         assert isinstance(last, StatusUpdate) and last.final and last.status.state is TaskState.COMPLETED
 

@@ -1,22 +1,36 @@
-"""The `TaskStore` seam (design §5).
+"""The `TaskStore` seam (design §5): what every backend (memory, SQLite, Redis) provides.
 
 A task is its event log: every frame it emits is appended with a per-task sequence number
-(1 for the Task frame that creates it), and the stored Task is the fold of that log
-(`mapping.apply`). Tickets are written in the same call as the frames that announce them, so
-a store makes both one transaction. Everything a store returns is the caller's to keep: no
-later write changes it.
+(1 for the Task frame that creates it); the Task is the fold of that log (`mapping.apply`).
+Frames, tickets, messages and configs are frozen values; a Task a store returns is the
+caller's to keep.
 
-A store also remembers which server process is running a turn of a task (`claim_turn`), so
-that two processes sharing the store never run turns of one task at once, and after a crash
-the next process can tell a turn that died with its process from a task that is merely
-parked on tickets. Settling a ticket is compare-and-set: only a pending ticket settles
-(`TicketRaced` otherwise).
+The few operations a backend must make atomic, each one value in, all or nothing:
+
+- `create`: a new task's Task frame, and the lease of its first turn.
+- `append(lease, Change)`: frames and their side effects (new or settled tickets, context
+  memory, push deliveries, consumed inbox commands, the turn flag, the lease let go),
+  fenced by the lease: a writer whose lease another replica has since claimed writes
+  nothing (`LeaseLost`). A settlement is compare-and-set: only a pending ticket settles
+  (`TicketRaced`). Frames after the task ended are refused (`TaskEnded`). Letting the lease
+  go fails, keeping it, while the task's inbox still holds commands (the holder goes on).
+- `submit(task, command)`: put a command (a message, a ticket settlement, a cancel) in the
+  task's inbox, in order, and claim the lease if nobody holds it; the lease holder is the
+  one writer of the task, and drains the inbox.
+- `claim` and `renew`: leases expire unless renewed; a claim of an expired lease gets a
+  higher fencing token.
+- `take_deliveries`: the head push delivery of each config, claimed for a while by one
+  sender (so deliveries of a config go one at a time, in order, and a sender that dies
+  leaves its claim to expire).
+
+`watch` follows a log from a sequence number, live: every replica sees every frame
+through it (an in-process shortcut serves the frames written here). The rest are plain
+reads and writes that need nothing atomic.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,21 +39,139 @@ from a2a_server.model import Frame, Message, PushConfig, Task
 from a2a_server.tickets import Ticket
 
 __all__ = [
-    "Delivery", "MemoryAdd", "TaskEnded", "TaskStore", "TicketRaced", "TurnClaimed", "open_store",
+    "Appended",
+    "CancelCommand",
+    "Change",
+    "Command",
+    "Delivery",
+    "Lease",
+    "LeaseLost",
+    "Loaded",
+    "MemoryAdd",
+    "MessageCommand",
+    "OutboxStats",
+    "Queued",
+    "SettleCommand",
+    "TaskEnded",
+    "TaskStore",
+    "TicketRaced",
+    "open_store",
 ]
 
 
-class TurnClaimed(Exception):
-    """Another owner runs a turn of the task; nothing was written."""
+# -- values ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The right to write a task, held by one app instance (`owner`) until it expires.
+    `token` grows with every claim: a write under a superseded token is refused."""
+
+    task_id: str
+    owner: str
+    token: int
 
 
 @dataclass(frozen=True, slots=True)
 class MemoryAdd:
-    """Messages to add to a context's conversation memory, keeping the last `limit`."""
+    """Messages to add to a conversation's memory, keeping the last `limit`. Memory belongs
+    to the principal and context together: one caller never reads another's."""
 
+    principal: str
     context_id: str
     messages: Sequence[Message]
     limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageCommand:
+    """Run a turn for this user message."""
+
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class SettleCommand:
+    """Settle a pending ticket of the task: resolved, failed or expired."""
+
+    ticket_id: str
+    state: str
+    output: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelCommand:
+    """Stop the task for good."""
+
+
+Command = MessageCommand | SettleCommand | CancelCommand
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A command in a task's inbox, with its id (increasing per task)."""
+
+    id: int
+    command: Command
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Everything one write does to a task, as one value (see `TaskStore.append`)."""
+
+    frames: tuple[Frame, ...] = ()
+    tickets: tuple[Ticket, ...] = ()  # new ones, or settlements (of pending ones only)
+    task: Task | None = None  # the task as it stands after `frames`: given at rest, to keep
+    notify: bool = False  # queue a push delivery of `task` for each of the task's configs
+    memory: MemoryAdd | None = None
+    consumed: tuple[int, ...] = ()  # inbox commands this change carries out
+    turn: bool | None = None  # True: a turn starts; False: it ended (recovery tells cut turns)
+    release: bool = False  # let the lease go (unless the inbox holds commands)
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    seq: int  # the sequence number of the log's last frame
+    released: bool = False  # the lease was let go (False also when it was not asked)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A task as a store has it."""
+
+    task: Task
+    seq: int  # the last frame folded into `task`
+    principal: str  # who created it (tasks belong to their caller)
+    turn_running: bool  # a turn started and did not end: if its lease is gone, it was cut
+    lease_owner: str | None  # who holds the lease, if anyone (it may have expired)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A push notification waiting to be sent: the Task as it was, for one config (the body
+    is the stores' own form, `store.codec`; the sender encodes it for the config's version)."""
+
+    id: int
+    task_id: str
+    config_id: str
+    body: bytes
+    attempts: int = 0
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    waiting: int
+    oldest_age_seconds: float  # 0 when nothing waits
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+class LeaseLost(Exception):
+    """The write's lease was claimed by another owner since (or let go): nothing was
+    written, and the writer must stop writing this task."""
 
 
 class TicketRaced(Exception):
@@ -50,18 +182,6 @@ class TicketRaced(Exception):
         self.ticket_id = ticket_id
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """A push notification waiting to be sent: the Task as it was (in the stores' own form,
-    `store.codec`; the sender encodes it for the config's protocol version), for one config."""
-
-    id: int
-    task_id: str
-    config_id: str
-    body: bytes
-    attempts: int = 0
-
-
 class TaskEnded(Exception):
     """Frames were appended to a task that has already ended; nothing was written."""
 
@@ -70,63 +190,79 @@ class TaskEnded(Exception):
         self.state = state
 
 
+# -- the seam ----------------------------------------------------------------------------------
+
+
 class TaskStore(Protocol):
-    async def create(self, task: Task) -> int:
-        """Start a task's log with its Task frame; returns its sequence number (1)."""
+    # the log, and the lease that guards it (atomic) ------------------------------------------
+
+    async def create(self, task: Task, *, principal: str, owner: str, ttl: float) -> Lease:
+        """Start a task's log with its Task frame (seq 1), owned by `principal`, its lease
+        held by `owner` for `ttl` seconds."""
         ...
 
-    async def append(
-        self,
-        task_id: str,
-        frames: Sequence[Frame],
-        tickets: Sequence[Ticket] = (),
-        *,
-        notify: bool = False,
-        claim: str | None = None,
-        release: str | None = None,
-        memory: MemoryAdd | None = None,
-        wait: bool = True,
-    ) -> int:
-        """Append frames to a task's log and save tickets, all in one transaction.
-
-        Returns the sequence number of the last frame (of the log, if `frames` is empty).
-        - `notify`: queue a delivery of the Task as it is after these frames for each of the
-          task's push configs, in the same transaction.
-        - `claim` / `release`: claim the task's turn for an owner, give it up (as
-          `claim_turn` / `release_turn`); `memory`: add to a context's memory. A turn's first
-          and last writes carry these, so a turn costs two transactions.
-        - `wait=False`: return before the write is durable; `committed()` tells when it is.
-        Raises, writing nothing: TaskEnded if there are frames and the task has ended,
-        TicketRaced if a settled ticket was no longer pending, TurnClaimed if another owner
-        has the turn.
-        """
+    async def append(self, lease: Lease, change: Change) -> Appended:
+        """Write a change to the lease's task, all or nothing (see the module docstring).
+        Raises, writing nothing: LeaseLost, TaskEnded, TicketRaced."""
         ...
 
-    def committed(self) -> asyncio.Future[Any]:
-        """A future done once everything written so far is durable (its result: None, or
-        the exception that lost the writes)."""
+    async def submit(
+        self, task_id: str, command: Command, *, owner: str, ttl: float
+    ) -> tuple[int, Lease | None]:
+        """Queue a command for the task; the lease too, if nobody holds it (or it expired).
+        Returns the command's id and the lease, if it was taken."""
         ...
 
-    async def get_task(self, task_id: str) -> Task | None:
-        """The current Task, or None if unknown (or purged)."""
+    async def claim(
+        self, task_id: str, *, owner: str, ttl: float, dead: str | None = None
+    ) -> Lease | None:
+        """The task's lease, if nobody holds it or its holder's expired (or its holder is
+        `dead`, known gone before its lease ran out); else None."""
         ...
 
-    async def snapshot(self, task_id: str) -> tuple[Task, int] | None:
-        """The current Task and the sequence number of the last frame folded into it."""
+    async def renew(self, leases: Sequence[Lease], ttl: float) -> list[Lease]:
+        """Extend these leases; returns those that were lost (claimed by another since)."""
         ...
 
-    async def list_tasks(self, query: ListTasks, owner: str = "") -> TaskPage:
-        """A page of `owner`'s tasks matching the query, newest status first (then by id,
-        descending); raises `paging.BadPageToken` for a token it did not make."""
+    async def inbox(self, task_id: str, after: int = 0) -> list[Queued]:
+        """The task's queued commands with an id above `after`, oldest first."""
         ...
 
-    async def read_log(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:
+    async def leases(self, expiring_by: float) -> list[tuple[str, str]]:
+        """(task id, owner) of the leases held (not let go) that expire by `expiring_by`:
+        expired ones, given now; all of them, given infinity."""
+        ...
+
+    # following a log ------------------------------------------------------------------------
+
+    async def read(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:
         """The frames of a task's log with a sequence number above `after`, in order."""
         ...
 
-    async def get_ticket(self, ticket_id: str) -> Ticket | None: ...
+    def watch(self, task_id: str, after: int) -> AsyncIterator[list[tuple[int, Frame]]]:
+        """The task's frames after `after`, in order, as they are written (by any replica);
+        yields each batch as it arrives and waits for the next. The caller stops it."""
+        ...
 
-    async def list_tickets(self, task_id: str) -> list[Ticket]:
+    def doorbell(self, task_id: str) -> AsyncIterator[None]:
+        """Yields whenever a command is queued for the task (and once at the start); the
+        lease holder waits on it."""
+        ...
+
+    # reads ----------------------------------------------------------------------------------
+
+    async def load(self, task_id: str) -> Loaded | None:
+        """The task as it stands, or None if unknown (or purged)."""
+        ...
+
+    async def list_tasks(self, query: ListTasks, principal: str) -> TaskPage:
+        """A page of `principal`'s tasks, newest status first (then by id, descending);
+        raises `paging.BadPageToken` for a token it did not make."""
+        ...
+
+    async def ticket(self, ticket_id: str) -> Ticket | None: ...
+
+    async def tickets(self, task_id: str) -> list[Ticket]:
         """A task's tickets, oldest first."""
         ...
 
@@ -134,31 +270,15 @@ class TaskStore(Protocol):
         """Pending tickets whose deadline has passed."""
         ...
 
-    async def get_memory(self, context_id: str) -> list[Message]:
-        """The conversation memory of a context: earlier messages, oldest first."""
+    async def memory(self, principal: str, context_id: str) -> list[Message]:
+        """A conversation's memory: its earlier messages, oldest first."""
         ...
 
-    async def add_memory(self, context_id: str, messages: Sequence[Message], limit: int) -> None:
-        """Add messages to a context's memory, dropping the oldest beyond `limit`."""
+    async def remember(self, memory: MemoryAdd) -> None:
+        """Add to a conversation's memory outside any task (a direct reply has none)."""
         ...
 
-    async def claim_turn(self, task_id: str, owner: str) -> bool:
-        """Record that `owner` runs a turn of the task now; False if another process does."""
-        ...
-
-    async def release_turn(self, task_id: str, owner: str) -> None:
-        """`owner`'s turn of the task is over (a claim by anyone else is left alone)."""
-        ...
-
-    async def running(self) -> list[tuple[str, str]]:
-        """(task id, owner) of every task whose turn is recorded as running."""
-        ...
-
-    async def open_tasks(self) -> list[str]:
-        """Ids of the tasks that have not ended."""
-        ...
-
-    # -- push notifications ----------------------------------------------------------------
+    # push notifications ---------------------------------------------------------------------
 
     async def put_push_config(self, task_id: str, config: PushConfig) -> None:
         """Save a push config, replacing one with the same id."""
@@ -169,30 +289,33 @@ class TaskStore(Protocol):
         ...
 
     async def delete_push_config(self, task_id: str, config_id: str) -> bool:
-        """Delete a push config (and its pending deliveries); False if there was none."""
+        """Delete a push config and its waiting deliveries; False if there was none."""
         ...
 
-    async def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
-        """For each push config, its oldest pending delivery, if it is due by `now`."""
+    async def take_deliveries(self, now: float, hold: float, limit: int) -> list[Delivery]:
+        """The oldest waiting delivery of each config that is due by `now` and not claimed,
+        each claimed for `hold` seconds (a sender that dies lets its claims expire)."""
         ...
 
-    async def claim_delivery(self, delivery: Delivery, until: float) -> bool:
-        """Take a due delivery for sending until `until`; False if someone else took it."""
+    async def finish_delivery(self, delivery: Delivery, retry_at: float | None) -> None:
+        """The delivery was sent (or given up: `retry_at` None), or is due again at
+        `retry_at` with one more attempt counted."""
         ...
 
-    async def delivery_done(self, delivery_id: int) -> None: ...
+    async def outbox_stats(self, now: float) -> OutboxStats: ...
 
-    async def delivery_retry(self, delivery_id: int, attempts: int, at: float) -> None: ...
+    # upkeep ---------------------------------------------------------------------------------
 
     async def purge(self, ended_before: float) -> int:
-        """Delete tasks that ended before this time, with their logs and tickets."""
+        """Delete tasks that ended before this time, with everything of theirs."""
         ...
 
     async def close(self) -> None: ...
 
 
 def open_store(url: str) -> TaskStore:
-    """The store named by `--store`: `memory`, or `sqlite:///path/to/file.db`."""
+    """The store named by `--store`: `memory`, `sqlite:///path/to/file.db` or
+    `redis://host:port/db`."""
     if url == "memory":
         from a2a_server.store.memory import MemoryStore
 
@@ -202,4 +325,8 @@ def open_store(url: str) -> TaskStore:
 
         # as in SQLAlchemy: sqlite:///relative.db, sqlite:////absolute/path.db
         return SQLiteStore(url.removeprefix("sqlite:///"))
-    raise ValueError(f"--store must be memory or sqlite:///PATH, not {url!r}")
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from a2a_server.store.redis import RedisStore
+
+        return RedisStore(url)
+    raise ValueError(f"--store must be memory, sqlite:///PATH or redis://HOST:PORT/DB, not {url!r}")

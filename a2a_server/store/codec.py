@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from a2a_server.jsoncodec import dumps_bytes, loads
+from a2a_server.store.base import CancelCommand, Command, MessageCommand, SettleCommand
 from a2a_server.model import (
     Artifact,
     ArtifactUpdate,
@@ -32,11 +33,13 @@ from a2a_server.model import (
 )
 
 __all__ = [
+    "dump_command",
     "dump_config",
     "dump_frame",
     "dump_message",
     "dump_task",
     "frame_json",
+    "load_command",
     "load_config",
     "load_frame",
     "load_message",
@@ -253,3 +256,22 @@ def load_config(data: bytes | str) -> PushConfig:
     return PushConfig(
         d["id"], d["url"], d.get("token"), tuple(d.get("schemes", ())), d.get("cred"), d["v"]
     )
+
+
+def dump_command(c: Command) -> bytes:
+    """An inbox command (`store.base.Command`)."""
+    if isinstance(c, MessageCommand):
+        return dumps_bytes({"k": "message", "msg": _message(c.message)})
+    if isinstance(c, SettleCommand):
+        return dumps_bytes({"k": "settle", "ticket": c.ticket_id, "s": c.state, "out": c.output, "err": c.error})
+    assert isinstance(c, CancelCommand)
+    return dumps_bytes({"k": "cancel"})
+
+
+def load_command(data: bytes | str) -> Command:
+    d = loads(data)
+    if d["k"] == "message":
+        return MessageCommand(_load_message(d["msg"]))
+    if d["k"] == "settle":
+        return SettleCommand(d["ticket"], d["s"], d.get("out"), d.get("err"))
+    return CancelCommand()

@@ -1,7 +1,8 @@
-"""The in-memory task store: for tests and for `--store memory`.
+"""The in-memory task store: for tests and for `--store memory` (one process, nothing kept).
 
-Nothing survives the process; otherwise it behaves as the SQLite store does. Frames, messages
-and configs are frozen values, shared freely; a Task is copied on the way out.
+It behaves as the other stores do, by the same contract (tests/test_store_contract.py).
+Frames, messages and configs are frozen values, shared freely; a Task is copied on the way
+in and out. Watchers and lease holders are woken by asyncio events, replaced on each write.
 """
 
 from __future__ import annotations
@@ -9,129 +10,233 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 
-from a2a_server.mapping import fold
-from a2a_server.model import FINAL_STATES, TERMINAL_STATES, Frame, Message, PushConfig, StatusUpdate, Task, TaskState
 from a2a_server.calls import ListTasks, TaskPage
-from a2a_server.store.base import Delivery, MemoryAdd, TaskEnded, TicketRaced, TurnClaimed
-from a2a_server.store.paging import page_token, read_page_token
+from a2a_server.mapping import fold
+from a2a_server.model import (
+    TERMINAL_STATES,
+    Frame,
+    Message,
+    PushConfig,
+    StatusUpdate,
+    Task,
+    TaskState,
+)
+from a2a_server.store.base import (
+    Appended,
+    Change,
+    Command,
+    Delivery,
+    Lease,
+    LeaseLost,
+    Loaded,
+    MemoryAdd,
+    OutboxStats,
+    Queued,
+    TaskEnded,
+    TicketRaced,
+)
 from a2a_server.store.codec import dump_task
+from a2a_server.store.paging import page_token, read_page_token
 from a2a_server.tickets import Ticket
 
 __all__ = ["MemoryStore"]
 
-_SNAPSHOT_EVERY = 16_384  # frames: bounds the tail a read folds, as in the SQLite store
+
+@dataclass
+class _Task:
+    principal: str
+    context_id: str
+    state: TaskState
+    status_at: str
+    log: list[Frame]
+    snapshot: tuple[Task, int]
+    ended_at: float | None = None
+    owner: str | None = None
+    token: int = 0
+    until: float = 0.0
+    turn_running: bool = False
+    inbox: list[Queued] = field(default_factory=list)
+    next_command: int = 1
+    tickets: list[str] = field(default_factory=list)
+    configs: dict[str, PushConfig] = field(default_factory=dict)
+    wrote: asyncio.Event = field(default_factory=asyncio.Event)
+    queued: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class _Delivery:
+    delivery: Delivery
+    due_at: float = 0.0
+    claimed_until: float = 0.0
 
 
 class MemoryStore:
     def __init__(self) -> None:
-        # a task is its log; reads fold the log's tail onto a snapshot taken when it rests
-        self._logs: dict[str, list[Frame]] = {}
-        self._snapshots: dict[str, tuple[Task, int]] = {}
-        self._states: dict[str, tuple[TaskState, str]] = {}  # task -> (state, context id)
-        self._listed: dict[str, tuple[str, str, str]] = {}  # task -> (owner, context, status at)
-        self._ended: dict[str, float] = {}
-        self._running: dict[str, str] = {}
+        self._tasks: dict[str, _Task] = {}
         self._tickets: dict[str, Ticket] = {}
-        self._task_tickets: dict[str, list[str]] = {}
-        self._memory: dict[str, list[Message]] = {}
-        self._push: dict[str, dict[str, PushConfig]] = {}  # task -> config id -> config
-        self._outbox: dict[int, tuple[Delivery, float]] = {}  # id -> (delivery, due at)
+        self._memory: dict[tuple[str, str], list[Message]] = {}
+        self._outbox: dict[int, _Delivery] = {}
         self._next_delivery = 1
 
-    async def create(self, task: Task) -> int:
-        task_id = task.id
-        if task_id in self._logs:
-            raise ValueError(f"task {task_id} exists")
-        self._logs[task_id] = [task.copy()]
-        self._snapshots[task_id] = (fold(None, [task]), 1)
-        self._states[task_id] = (task.status.state, task.context_id)
-        self._listed[task_id] = ("", task.context_id, task.status.timestamp)
-        return 1
+    # -- the log and its lease ----------------------------------------------------------------
 
-    async def append(
-        self,
-        task_id: str,
-        frames: Sequence[Frame],
-        tickets: Sequence[Ticket] = (),
-        *,
-        notify: bool = False,
-        claim: str | None = None,
-        release: str | None = None,
-        memory: MemoryAdd | None = None,
-        wait: bool = True,
-    ) -> int:
-        state, context_id = self._states[task_id]
-        if frames and state in TERMINAL_STATES:
-            raise TaskEnded(task_id, state)
-        if claim is not None and self._running.get(task_id, claim) != claim:
-            raise TurnClaimed(task_id)
-        for ticket in tickets:  # a settlement: of a pending ticket only
+    async def create(self, task: Task, *, principal: str, owner: str, ttl: float) -> Lease:
+        if task.id in self._tasks:
+            raise ValueError(f"task {task.id} exists")
+        first = task.copy()
+        self._tasks[task.id] = _Task(
+            principal, task.context_id, task.status.state, task.status.timestamp, [first],
+            (first, 1), owner=owner, token=1, until=time.time() + ttl,
+        )
+        return Lease(task.id, owner, 1)
+
+    def _held(self, lease: Lease) -> _Task:
+        rec = self._tasks.get(lease.task_id)
+        if rec is None or rec.owner != lease.owner or rec.token != lease.token:
+            raise LeaseLost(lease.task_id)
+        return rec
+
+    async def append(self, lease: Lease, change: Change) -> Appended:
+        rec = self._held(lease)
+        if change.frames and rec.state in TERMINAL_STATES:
+            raise TaskEnded(lease.task_id, rec.state)
+        for ticket in change.tickets:  # a settlement: of a pending ticket only
             known = self._tickets.get(ticket.id)
-            if known is not None and not known.pending and ticket.state != "pending" and not ticket.delivered:
+            if known is not None and not known.pending and not ticket.pending and not ticket.delivered:
                 raise TicketRaced(ticket.id)
-        log = self._logs[task_id]
-        rests = False
-        for frame in frames:
+        for frame in change.frames:
             if type(frame) is StatusUpdate or type(frame) is Task:
-                state = frame.status.state  # type: ignore[union-attr]
-                rests = rests or type(frame) is Task or state in FINAL_STATES
-                owner, context, _ = self._listed[task_id]
-                self._listed[task_id] = (owner, context, frame.status.timestamp)  # type: ignore[union-attr]
-        log.extend(f.copy() if type(f) is Task else f for f in frames)  # type: ignore[union-attr]
-        self._states[task_id] = (state, context_id)
-        if state in TERMINAL_STATES:
-            self._ended.setdefault(task_id, time.time())
-        if rests or len(log) - self._snapshots[task_id][1] >= _SNAPSHOT_EVERY:
-            self._snapshots[task_id] = (self._fold(task_id), len(log))
-        for ticket in tickets:
+                rec.state = frame.status.state  # type: ignore[union-attr]
+                rec.status_at = frame.status.timestamp  # type: ignore[union-attr]
+        rec.log.extend(f.copy() if type(f) is Task else f for f in change.frames)  # type: ignore[union-attr]
+        seq = len(rec.log)
+        if change.task is not None:
+            rec.snapshot = (change.task.copy(), seq)
+        if rec.state in TERMINAL_STATES and rec.ended_at is None:
+            rec.ended_at = time.time()
+        for ticket in change.tickets:
             if ticket.id not in self._tickets:
-                self._task_tickets.setdefault(ticket.task_id, []).append(ticket.id)
+                rec.tickets.append(ticket.id)
             self._tickets[ticket.id] = ticket
-        if claim is not None:
-            self._running[task_id] = claim
-        if memory is not None:
-            await self.add_memory(memory.context_id, memory.messages, memory.limit)
-        if release is not None:
-            await self.release_turn(task_id, release)
-        if notify and self._push.get(task_id):
-            body = dump_task(self._fold(task_id))
-            for config_id in self._push[task_id]:
-                delivery = Delivery(self._next_delivery, task_id, config_id, body)
-                self._outbox[delivery.id] = (delivery, 0.0)
+        if change.memory is not None:
+            await self.remember(change.memory)
+        if change.notify and rec.configs and change.task is not None:
+            body = dump_task(change.task)
+            for config_id in rec.configs:
+                d = Delivery(self._next_delivery, lease.task_id, config_id, body, 0, time.time())
+                self._outbox[d.id] = _Delivery(d)
                 self._next_delivery += 1
-        return len(log)
+        if change.consumed:
+            done = set(change.consumed)
+            rec.inbox = [q for q in rec.inbox if q.id not in done]
+        if change.turn is not None:
+            rec.turn_running = change.turn
+        released = False
+        if change.release and not rec.inbox:
+            rec.owner, released = None, True
+        if change.frames:
+            rec.wrote.set()
+            rec.wrote = asyncio.Event()
+        return Appended(seq, released)
 
-    def committed(self) -> asyncio.Future[BaseException | None]:
-        done: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
-        done.set_result(None)  # nothing here outlives the process anyway
-        return done
+    async def submit(
+        self, task_id: str, command: Command, *, owner: str, ttl: float
+    ) -> tuple[int, Lease | None]:
+        rec = self._tasks[task_id]
+        queued = Queued(rec.next_command, command)
+        rec.next_command += 1
+        rec.inbox.append(queued)
+        rec.queued.set()
+        rec.queued = asyncio.Event()
+        return queued.id, await self.claim(task_id, owner=owner, ttl=ttl)
 
-    def _fold(self, task_id: str) -> Task:
-        task, seq = self._snapshots[task_id]
-        return fold(task.copy(), self._logs[task_id][seq:])
-
-    async def get_task(self, task_id: str) -> Task | None:
-        return self._fold(task_id) if task_id in self._logs else None
-
-    async def snapshot(self, task_id: str) -> tuple[Task, int] | None:
-        if task_id not in self._logs:
+    async def claim(
+        self, task_id: str, *, owner: str, ttl: float, dead: str | None = None
+    ) -> Lease | None:
+        rec = self._tasks.get(task_id)
+        if rec is None or rec.state in TERMINAL_STATES:
             return None
-        return self._fold(task_id), len(self._logs[task_id])
+        now = time.time()
+        if rec.owner is not None and rec.owner not in (owner, dead) and rec.until > now:
+            return None
+        if rec.owner != owner:
+            rec.owner, rec.token = owner, rec.token + 1
+        rec.until = now + ttl
+        return Lease(task_id, owner, rec.token)
 
-    async def list_tasks(self, query: ListTasks, owner: str = "") -> TaskPage:
-        """A page of `owner`'s tasks, newest status first (sorted here: this store is for
-        tests and small deployments; the others read an index)."""
+    async def renew(self, leases: Sequence[Lease], ttl: float) -> list[Lease]:
+        lost = []
+        until = time.time() + ttl
+        for lease in leases:
+            rec = self._tasks.get(lease.task_id)
+            if rec is None or rec.owner != lease.owner or rec.token != lease.token:
+                lost.append(lease)
+            else:
+                rec.until = until
+        return lost
+
+    async def inbox(self, task_id: str, after: int = 0) -> list[Queued]:
+        rec = self._tasks.get(task_id)
+        return [q for q in rec.inbox if q.id > after] if rec is not None else []
+
+    async def leases(self, expiring_by: float) -> list[tuple[str, str]]:
+        return [(t, r.owner) for t, r in self._tasks.items() if r.owner is not None and r.until <= expiring_by]
+
+    # -- following a log ----------------------------------------------------------------------
+
+    async def read(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:
+        rec = self._tasks.get(task_id)
+        log = rec.log if rec is not None else []
+        return list(enumerate(log[after:], start=after + 1))
+
+    async def watch(self, task_id: str, after: int) -> AsyncIterator[list[tuple[int, Frame]]]:
+        while True:
+            rec = self._tasks.get(task_id)
+            if rec is None:
+                return
+            wrote = rec.wrote
+            batch = await self.read(task_id, after)
+            if batch:
+                after = batch[-1][0]
+                yield batch
+            else:
+                await wrote.wait()
+
+    async def doorbell(self, task_id: str) -> AsyncIterator[None]:
+        while True:
+            rec = self._tasks.get(task_id)
+            if rec is None:
+                return
+            queued = rec.queued
+            yield None
+            await queued.wait()
+
+    # -- reads --------------------------------------------------------------------------------
+
+    async def load(self, task_id: str) -> Loaded | None:
+        rec = self._tasks.get(task_id)
+        if rec is None:
+            return None
+        task, seq = rec.snapshot
+        return Loaded(
+            fold(task.copy(), rec.log[seq:]), len(rec.log), rec.principal, rec.turn_running,
+            rec.owner,
+        )
+
+    async def list_tasks(self, query: ListTasks, principal: str) -> TaskPage:
+        """Sorted here: this store is for tests and small deployments; the others read an
+        index."""
         found = sorted(
             (
-                (at, task_id)
-                for task_id, (who, context, at) in self._listed.items()
-                if who == owner
-                and (query.context_id is None or context == query.context_id)
-                and (query.status is None or self._states[task_id][0] is query.status)
-                and (query.status_timestamp_after is None or at >= query.status_timestamp_after)
+                (rec.status_at, task_id)
+                for task_id, rec in self._tasks.items()
+                if rec.principal == principal
+                and (query.context_id is None or rec.context_id == query.context_id)
+                and (query.status is None or rec.state is query.status)
+                and (query.status_timestamp_after is None or rec.status_at >= query.status_timestamp_after)
             ),
             reverse=True,
         )
@@ -140,103 +245,92 @@ class MemoryStore:
             cursor = read_page_token(query.page_token)
             found = [entry for entry in found if entry < cursor]
         page = found[: query.page_size]
-        more = len(found) > query.page_size
-        token = page_token(*page[-1]) if more else ""
-        return TaskPage([self._fold(t) for _, t in page], token, query.page_size, total)
+        token = page_token(*page[-1]) if len(found) > query.page_size else ""
+        tasks = []
+        for _, task_id in page:
+            loaded = await self.load(task_id)
+            assert loaded is not None
+            tasks.append(loaded.task)
+        return TaskPage(tasks, token, query.page_size, total)
 
-    async def read_log(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:
-        log = self._logs.get(task_id, [])
-        return [(seq, frame) for seq, frame in enumerate(log[after:], start=after + 1)]
-
-    async def get_ticket(self, ticket_id: str) -> Ticket | None:
+    async def ticket(self, ticket_id: str) -> Ticket | None:
         return self._tickets.get(ticket_id)
 
-    async def list_tickets(self, task_id: str) -> list[Ticket]:
-        return [self._tickets[t] for t in self._task_tickets.get(task_id, ())]
+    async def tickets(self, task_id: str) -> list[Ticket]:
+        rec = self._tasks.get(task_id)
+        return [self._tickets[t] for t in rec.tickets] if rec is not None else []
 
     async def due_tickets(self, now: float) -> list[Ticket]:
-        return [
-            t
-            for t in self._tickets.values()
-            if t.pending and t.deadline is not None and t.deadline <= now
-        ]
+        return [t for t in self._tickets.values() if t.pending and t.deadline is not None and t.deadline <= now]
 
-    async def get_memory(self, context_id: str) -> list[Message]:
-        return list(self._memory.get(context_id, []))
+    async def memory(self, principal: str, context_id: str) -> list[Message]:
+        return list(self._memory.get((principal, context_id), ()))
 
-    async def add_memory(self, context_id: str, messages: Sequence[Message], limit: int) -> None:
-        memory = self._memory.setdefault(context_id, [])
-        memory.extend(messages)
-        del memory[: max(0, len(memory) - limit)]
+    async def remember(self, memory: MemoryAdd) -> None:
+        kept = self._memory.setdefault((memory.principal, memory.context_id), [])
+        kept.extend(memory.messages)
+        del kept[: max(0, len(kept) - memory.limit)]
 
-    async def claim_turn(self, task_id: str, owner: str) -> bool:
-        if self._running.setdefault(task_id, owner) != owner:
-            return False
-        return True
-
-    async def release_turn(self, task_id: str, owner: str) -> None:
-        if self._running.get(task_id) == owner:
-            del self._running[task_id]
-
-    async def running(self) -> list[tuple[str, str]]:
-        return list(self._running.items())
-
-    async def open_tasks(self) -> list[str]:
-        return [t for t in self._logs if t not in self._ended]
+    # -- push notifications -------------------------------------------------------------------
 
     async def put_push_config(self, task_id: str, config: PushConfig) -> None:
-        self._push.setdefault(task_id, {})[config.id] = config
+        self._tasks[task_id].configs[config.id] = config
 
     async def push_configs(self, task_id: str) -> list[PushConfig]:
-        return list(self._push.get(task_id, {}).values())
+        rec = self._tasks.get(task_id)
+        return list(rec.configs.values()) if rec is not None else []
 
     async def delete_push_config(self, task_id: str, config_id: str) -> bool:
-        if self._push.get(task_id, {}).pop(config_id, None) is None:
+        rec = self._tasks.get(task_id)
+        if rec is None or rec.configs.pop(config_id, None) is None:
             return False
-        for delivery_id, (d, _) in list(self._outbox.items()):
-            if d.task_id == task_id and d.config_id == config_id:
-                del self._outbox[delivery_id]
+        for i, entry in list(self._outbox.items()):
+            if entry.delivery.task_id == task_id and entry.delivery.config_id == config_id:
+                del self._outbox[i]
         return True
 
-    async def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
-        oldest: dict[tuple[str, str], tuple[Delivery, float]] = {}
-        for d, due in sorted(self._outbox.values(), key=lambda e: e[0].id):
-            oldest.setdefault((d.task_id, d.config_id), (d, due))
-        return [d for d, due in oldest.values() if due <= now][:limit]
+    async def take_deliveries(self, now: float, hold: float, limit: int) -> list[Delivery]:
+        heads: dict[tuple[str, str], _Delivery] = {}
+        for _, entry in sorted(self._outbox.items()):
+            heads.setdefault((entry.delivery.task_id, entry.delivery.config_id), entry)
+        taken = []
+        for entry in heads.values():
+            if entry.due_at <= now and entry.claimed_until <= now and len(taken) < limit:
+                entry.claimed_until = now + hold
+                taken.append(entry.delivery)
+        return taken
 
-    async def claim_delivery(self, delivery: Delivery, until: float) -> bool:
+    async def finish_delivery(self, delivery: Delivery, retry_at: float | None) -> None:
         entry = self._outbox.get(delivery.id)
-        if entry is None or entry[1] > time.time():
-            return False
-        self._outbox[delivery.id] = (entry[0], until)
-        return True
+        if entry is None:
+            return
+        if retry_at is None:
+            del self._outbox[delivery.id]
+        else:
+            entry.delivery = dataclasses.replace(entry.delivery, attempts=entry.delivery.attempts + 1)
+            entry.due_at, entry.claimed_until = retry_at, 0.0
 
-    async def delivery_done(self, delivery_id: int) -> None:
-        self._outbox.pop(delivery_id, None)
+    async def outbox_stats(self, now: float) -> OutboxStats:
+        if not self._outbox:
+            return OutboxStats(0, 0.0)
+        oldest = min(e.delivery.created_at for e in self._outbox.values())
+        return OutboxStats(len(self._outbox), max(0.0, now - oldest))
 
-    async def delivery_retry(self, delivery_id: int, attempts: int, at: float) -> None:
-        entry = self._outbox.get(delivery_id)
-        if entry is not None:
-            self._outbox[delivery_id] = (dataclasses.replace(entry[0], attempts=attempts), at)
+    # -- upkeep -------------------------------------------------------------------------------
 
     async def purge(self, ended_before: float) -> int:
-        gone = []
-        for task_id, ended in self._ended.items():  # in the order tasks ended: stop early
-            if ended >= ended_before:
-                break
-            gone.append(task_id)
+        gone = [t for t, r in self._tasks.items() if r.ended_at is not None and r.ended_at < ended_before]
         for task_id in gone:
-            context_id = self._states.pop(task_id)[1]
-            del self._listed[task_id]
-            del self._logs[task_id], self._snapshots[task_id], self._ended[task_id]
-            if all(c != context_id for _, c in self._states.values()):
-                self._memory.pop(context_id, None)  # a conversation goes with its last task
-            for ticket_id in self._task_tickets.pop(task_id, []):
+            rec = self._tasks.pop(task_id)
+            key = (rec.principal, rec.context_id)
+            if all((r.principal, r.context_id) != key for r in self._tasks.values()):
+                self._memory.pop(key, None)  # a conversation goes with its last task
+            for ticket_id in rec.tickets:
                 del self._tickets[ticket_id]
-            self._push.pop(task_id, None)
-            for delivery_id, (d, _) in list(self._outbox.items()):
-                if d.task_id == task_id:
-                    del self._outbox[delivery_id]
+            for i, entry in list(self._outbox.items()):
+                if entry.delivery.task_id == task_id:
+                    del self._outbox[i]
+            rec.wrote.set()  # watchers of a purged task end
         return len(gone)
 
     async def close(self) -> None:

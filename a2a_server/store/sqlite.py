@@ -1,53 +1,76 @@
-"""The SQLite task store: the default of `a2a-server serve`, surviving restarts.
+"""The SQLite task store: the default of `a2a-server serve`, surviving restarts, shared by
+the processes of one machine (`--workers N`, or several servers on one file).
 
-Layout (one file, WAL mode, so several server processes may open it at once):
+Layout (one file, WAL mode):
 
-    tasks      one small row per task: state, who runs its turn, when it ended
+    tasks      one small row per task: state, status time, owner, its lease, its turn flag
     events     the event log, clustered by (task_id, seq): an append adds rows at the end
-    snapshots  the folded Task at some sequence number, refreshed only when the task rests
+    snapshots  the Task as the runtime folded it, written when it rests (never per frame)
+    inbox      commands waiting for the task's lease holder
     tickets    deferred tool tickets
-    memory     conversation memory per context
+    memory     conversation memory per principal and context
     push_configs, push_outbox   webhooks, and the notifications waiting to reach them
+    feed       which task changed, for the other processes on the file to wake their watchers
 
 Every write is all or nothing (a SAVEPOINT), and the writes made in one event-loop iteration
-share one transaction (group commit: one COMMIT for many, which is what makes SQLite keep
-up with concurrent streams); a writer returns only once its write is committed, so a crash
-loses nothing anyone was told about, and leaves the old state or the new one, never half. Appending an event writes its own row (and the task's small row
-when the state changes); nothing whose size grows with the task is rewritten on the frame
-path. A Task is
-read as its snapshot plus the fold of the events after it (at most one turn's worth).
+share one transaction (group commit: one COMMIT for many, which is what lets SQLite keep up
+with concurrent streams); a writer returns only once its write is committed, so a crash
+loses nothing anyone was told about, and leaves the old state or the new one, never half.
+Appending an event writes its own row (and the task's small row when its status changes);
+nothing whose size grows with the task is rewritten on the frame path.
+
+Watchers in this process get its frames straight from the write (`hub.Hub`); frames other
+processes write reach them through the `feed`: a poller notices that another connection
+committed (`PRAGMA data_version`, every `poll_seconds`) and reads the new feed rows.
 
 Calls run on the event loop thread: with WAL and `synchronous=NORMAL` a commit needs no
 fsync, which is cheaper than a thread hop per call; checkpoints, which do fsync, run in a
-worker thread (`checkpoint`). A
-commit survives the process being killed; only a power loss may take the last ones.
+worker thread (`checkpoint`). A commit survives the process being killed; only a power
+loss may take the last ones (`synchronous=FULL` would keep those too, at an fsync each).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from a2a_server.calls import ListTasks, TaskPage
 from a2a_server.jsoncodec import dumps_bytes, loads
 from a2a_server.mapping import fold
-from a2a_server.model import FINAL_STATES, TERMINAL_STATES, Frame, Message, PushConfig, StatusUpdate, Task, TaskState
-from a2a_server.calls import ListTasks, TaskPage
-from a2a_server.store.base import Delivery, MemoryAdd, TaskEnded, TicketRaced, TurnClaimed
-from a2a_server.store.paging import page_token, read_page_token
+from a2a_server.model import TERMINAL_STATES, Frame, Message, PushConfig, StatusUpdate, Task, TaskState
+from a2a_server.store.base import (
+    Appended,
+    Change,
+    Command,
+    Delivery,
+    Lease,
+    LeaseLost,
+    Loaded,
+    MemoryAdd,
+    OutboxStats,
+    Queued,
+    TaskEnded,
+    TicketRaced,
+)
 from a2a_server.store.codec import (
+    dump_command,
     dump_config,
     dump_frame,
     dump_message,
     dump_task,
+    load_command,
     load_config,
     load_frame,
     load_message,
     load_task,
 )
+from a2a_server.store.hub import Hub
+from a2a_server.store.paging import page_token, read_page_token
 from a2a_server.tickets import Ticket
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "StoreVersionError"]
@@ -56,22 +79,27 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore", "StoreVersionError"]
 class StoreVersionError(ValueError):
     """The file was written by a version of the server with another schema."""
 
+
+SCHEMA_VERSION = 2  # PRAGMA user_version of the files this store writes
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     id TEXT PRIMARY KEY,
     context_id TEXT NOT NULL,
+    principal TEXT NOT NULL,
     state TEXT NOT NULL,
     status_at TEXT NOT NULL,
-    owner TEXT NOT NULL DEFAULT '',
-    running_owner TEXT,
     created_at REAL NOT NULL,
-    ended_at REAL
+    ended_at REAL,
+    lease_owner TEXT,
+    lease_token INTEGER NOT NULL DEFAULT 0,
+    lease_until REAL NOT NULL DEFAULT 0,
+    turn_running INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tasks_ended ON tasks (ended_at) WHERE ended_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS tasks_listing ON tasks (owner, status_at, id);
-CREATE INDEX IF NOT EXISTS tasks_context ON tasks (owner, context_id, status_at, id);
-CREATE INDEX IF NOT EXISTS tasks_running ON tasks (running_owner)
-    WHERE running_owner IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tasks_listing ON tasks (principal, status_at, id);
+CREATE INDEX IF NOT EXISTS tasks_context ON tasks (principal, context_id, status_at, id);
+CREATE INDEX IF NOT EXISTS tasks_leases ON tasks (lease_until) WHERE lease_owner IS NOT NULL;
 CREATE TABLE IF NOT EXISTS events (
     task_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -83,6 +111,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
     seq INTEGER NOT NULL,
     task BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS inbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id TEXT NOT NULL,
+    command BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inbox_task ON inbox (task_id, id);
 CREATE TABLE IF NOT EXISTS tickets (
     id TEXT PRIMARY KEY,
     task_id TEXT NOT NULL,
@@ -101,10 +135,11 @@ CREATE INDEX IF NOT EXISTS tickets_task ON tickets (task_id, created_at);
 CREATE INDEX IF NOT EXISTS tickets_due ON tickets (deadline) WHERE state = 'pending';
 CREATE TABLE IF NOT EXISTS memory (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
+    principal TEXT NOT NULL,
     context_id TEXT NOT NULL,
     message BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS memory_context ON memory (context_id, id);
+CREATE INDEX IF NOT EXISTS memory_context ON memory (principal, context_id, id);
 CREATE TABLE IF NOT EXISTS push_configs (
     task_id TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -118,20 +153,33 @@ CREATE TABLE IF NOT EXISTS push_outbox (
     config_id TEXT NOT NULL,
     body BLOB NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    due_at REAL NOT NULL DEFAULT 0
+    created_at REAL NOT NULL,
+    due_at REAL NOT NULL DEFAULT 0,
+    claimed_until REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS push_outbox_config ON push_outbox (task_id, config_id, id);
+CREATE TABLE IF NOT EXISTS feed (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id TEXT NOT NULL,
+    inbox INTEGER NOT NULL,
+    writer TEXT NOT NULL,
+    at REAL NOT NULL
+);
 """
 
-SCHEMA_VERSION = 1  # PRAGMA user_version of the files this store writes
-
-_dumps = dumps_bytes  # ticket outputs: UTF-8 BLOBs, one encoding, safe for any string
-_SNAPSHOT_EVERY = 16_384  # frames: bounds the tail a read folds, even for a task that never rests
+_TICKET_COLUMNS = (
+    "id, task_id, context_id, tool_name, tool_call_id, state, resume_hint, created_at, "
+    "deadline, output, error, delivered"
+)
+_FEED_KEEP_SECONDS = 60.0  # a process that falls further behind than this re-reads all
 
 
 class SQLiteStore:
-    def __init__(self, path: str, *, busy_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self, path: str, *, busy_timeout_ms: int = 10_000, poll_seconds: float = 0.01
+    ) -> None:
         self.path = path
+        self._id = uuid.uuid4().hex  # this instance, as a writer of the feed
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         self._db.execute("PRAGMA journal_mode = WAL")
@@ -147,7 +195,13 @@ class SQLiteStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+        self._db.execute("PRAGMA busy_timeout = 0")  # from now on waits are `_write`'s
         self._batch: asyncio.Future[BaseException | None] | None = None
+        self._hub = Hub()
+        self._poll_seconds = poll_seconds
+        self._poller: asyncio.Task[None] | None = None
+        self._checkpointing: asyncio.Future[Any] | None = None
+        self._feed_seen = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM feed").fetchone()[0]
 
     def _prepare(self) -> None:
         """Create the schema in a new file; refuse a file of another schema version."""
@@ -164,13 +218,26 @@ class SQLiteStore:
                 db.execute(statement)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write, all or nothing, inside the current batch (see `_durable`)."""
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[sqlite3.Connection]:
+        """One write, all or nothing, inside the current batch (see `_durable`). Another
+        connection's write lock is waited for here, asynchronously: a busy wait inside
+        SQLite would stall the event loop (and, with two stores of one file in one process,
+        the very commit it waits for)."""
         db = self._db
-        if self._batch is None:
+        delay = 0.0005
+        while self._batch is None:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.05)
+                continue
             loop = asyncio.get_running_loop()
-            db.execute("BEGIN IMMEDIATE")
             self._batch = loop.create_future()
             loop.call_soon(self._commit)
         db.execute("SAVEPOINT one_write")
@@ -205,147 +272,234 @@ class SQLiteStore:
             if failure is not None:
                 raise failure
 
-    # -- tasks and their logs ----------------------------------------------------------------
+    def _feed(self, db: sqlite3.Connection, task_id: str, inbox: bool) -> None:
+        db.execute(
+            "INSERT INTO feed (task_id, inbox, writer, at) VALUES (?, ?, ?, ?)",
+            (task_id, int(inbox), self._id, time.time()),
+        )
 
-    async def create(self, task: Task) -> int:
-        with self._write() as db:
+    # -- the log and its lease ----------------------------------------------------------------
+
+    async def create(self, task: Task, *, principal: str, owner: str, ttl: float) -> Lease:
+        body = dump_task(task)
+        async with self._write() as db:
             db.execute(
-                "INSERT INTO tasks (id, context_id, state, status_at, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (task.id, task.context_id, task.status.state.value, task.status.timestamp, time.time()),
+                "INSERT INTO tasks (id, context_id, principal, state, status_at, created_at, "
+                "lease_owner, lease_token, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                (task.id, task.context_id, principal, task.status.state.value,
+                 task.status.timestamp, time.time(), owner, time.time() + ttl),
             )
-            body = dump_task(task)
             db.execute("INSERT INTO events (task_id, seq, frame) VALUES (?, 1, ?)", (task.id, body))
             db.execute("INSERT INTO snapshots (task_id, seq, task) VALUES (?, 1, ?)", (task.id, body))
+            self._feed(db, task.id, False)
         await self._durable()
-        return 1
+        return Lease(task.id, owner, 1)
 
-    async def append(
-        self,
-        task_id: str,
-        frames: Sequence[Frame],
-        tickets: Sequence[Ticket] = (),
-        *,
-        notify: bool = False,
-        claim: str | None = None,
-        release: str | None = None,
-        memory: MemoryAdd | None = None,
-        wait: bool = True,
-    ) -> int:
-        with self._write() as db:
-            if claim is not None and not self._claim(db, task_id, claim):
-                raise TurnClaimed(task_id)
+    async def append(self, lease: Lease, change: Change) -> Appended:
+        frames = change.frames
+        async with self._write() as db:
             row = db.execute(
-                "SELECT state, (SELECT MAX(seq) FROM events WHERE task_id = ?) "
-                "FROM tasks WHERE id = ?",
-                (task_id, task_id),
+                "SELECT state, lease_owner, lease_token, "
+                "(SELECT MAX(seq) FROM events WHERE task_id = ?) FROM tasks WHERE id = ?",
+                (lease.task_id, lease.task_id),
             ).fetchone()
-            if row is None:
-                raise KeyError(task_id)
-            before, seq = TaskState(row[0]), row[1]
+            if row is None or row[1] != lease.owner or row[2] != lease.token:
+                raise LeaseLost(lease.task_id)
+            before, seq = TaskState(row[0]), row[3]
             if frames and before in TERMINAL_STATES:
-                raise TaskEnded(task_id, before)
-            state = before
-            status_at: str | None = None  # the newest status's timestamp, if one changed
-            rest_at: tuple[int, bytes] | None = None  # a frame to snapshot at: the task rests
+                raise TaskEnded(lease.task_id, before)
+            first = seq + 1
+            state, status_at = before, None
             rows = []
             for frame in frames:
                 seq += 1
-                body = dump_frame(frame)
-                rows.append((task_id, seq, body))
-                if type(frame) is Task:
-                    state, status_at = frame.status.state, frame.status.timestamp
-                    rest_at = (seq, body)
-                elif type(frame) is StatusUpdate:
-                    state, status_at = frame.status.state, frame.status.timestamp
-                    if state in FINAL_STATES:
-                        rest_at = (seq, b"")
+                rows.append((lease.task_id, seq, dump_frame(frame)))
+                if type(frame) is StatusUpdate or type(frame) is Task:
+                    state, status_at = frame.status.state, frame.status.timestamp  # type: ignore[union-attr]
             if rows:
                 db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
-                if rest_at is None and seq % _SNAPSHOT_EVERY == 0:  # a task that never rests
-                    rest_at = (seq, b"")
-                if status_at is not None:  # most frames (text chunks) leave the task row alone
-                    ended = time.time() if state in TERMINAL_STATES else None
-                    db.execute(
-                        "UPDATE tasks SET state = ?, status_at = ?, ended_at = ? WHERE id = ?",
-                        (state.value, status_at, ended, task_id),
-                    )
-                if rest_at is not None:
-                    self._snapshot_at(db, task_id, *rest_at)
-            for ticket in tickets:
+            if status_at is not None:  # most frames (text chunks) leave the task row alone
+                db.execute(
+                    "UPDATE tasks SET state = ?, status_at = ?, ended_at = ? WHERE id = ?",
+                    (state.value, status_at, time.time() if state in TERMINAL_STATES else None,
+                     lease.task_id),
+                )
+            if change.task is not None:
+                db.execute(
+                    "INSERT INTO snapshots (task_id, seq, task) VALUES (?, ?, ?) ON CONFLICT "
+                    "(task_id) DO UPDATE SET seq = excluded.seq, task = excluded.task",
+                    (lease.task_id, seq, dump_task(change.task)),
+                )
+            for ticket in change.tickets:
                 self._save_ticket(db, ticket)
-            if notify:
-                self._queue_notifications(db, task_id)
-            if memory is not None:
-                self._add_memory(db, memory)
-            if release is not None:
-                self._release(db, task_id, release)
-        if wait:
-            await self._durable()
-        return seq
+            if change.memory is not None:
+                self._add_memory(db, change.memory)
+            if change.notify and change.task is not None:
+                self._queue_notifications(db, lease.task_id, change.task)
+            if change.consumed:
+                db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in change.consumed])
+            if change.turn is not None:
+                db.execute("UPDATE tasks SET turn_running = ? WHERE id = ?", (int(change.turn), lease.task_id))
+            released = change.release and not db.execute(
+                "SELECT 1 FROM inbox WHERE task_id = ? LIMIT 1", (lease.task_id,)
+            ).fetchone()
+            if released:
+                db.execute("UPDATE tasks SET lease_owner = NULL WHERE id = ?", (lease.task_id,))
+            if rows:
+                self._feed(db, lease.task_id, False)
+        await self._durable()
+        if frames:
+            self._hub.frames(lease.task_id, list(enumerate(frames, start=first)))
+        return Appended(seq, bool(released))
 
-    def committed(self) -> asyncio.Future[BaseException | None]:
-        if self._batch is not None:
-            return self._batch
-        done: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
+    async def submit(
+        self, task_id: str, command: Command, *, owner: str, ttl: float
+    ) -> tuple[int, Lease | None]:
+        async with self._write() as db:
+            command_id = db.execute(
+                "INSERT INTO inbox (task_id, command) VALUES (?, ?)", (task_id, dump_command(command))
+            ).lastrowid
+            self._feed(db, task_id, True)
+            lease = self._claim(db, task_id, owner, ttl)
+        await self._durable()
+        self._hub.ring(task_id)
+        assert command_id is not None
+        return command_id, lease
 
-    def _queue_notifications(self, db: sqlite3.Connection, task_id: str) -> None:
-        configs = [r[0] for r in db.execute("SELECT id FROM push_configs WHERE task_id = ?", (task_id,))]
-        if configs:
-            body = dump_task(self._fold(db, task_id)[0])
-            db.executemany(
-                "INSERT INTO push_outbox (task_id, config_id, body) VALUES (?, ?, ?)",
-                [(task_id, c, body) for c in configs],
-            )
+    async def claim(
+        self, task_id: str, *, owner: str, ttl: float, dead: str | None = None
+    ) -> Lease | None:
+        async with self._write() as db:
+            lease = self._claim(db, task_id, owner, ttl, dead)
+        await self._durable()
+        return lease
 
-    def _snapshot_at(self, db: sqlite3.Connection, task_id: str, seq: int, body: bytes) -> None:
-        """Refresh the snapshot up to `seq` (a Task frame's body is its own snapshot)."""
-        if not body:
-            task, _ = self._fold(db, task_id, seq)
-            body = dump_task(task)
-        db.execute(
-            "INSERT INTO snapshots (task_id, seq, task) VALUES (?, ?, ?) "
-            "ON CONFLICT (task_id) DO UPDATE SET seq = excluded.seq, task = excluded.task",
-            (task_id, seq, body),
-        )
+    @staticmethod
+    def _claim(
+        db: sqlite3.Connection, task_id: str, owner: str, ttl: float, dead: str | None = None
+    ) -> Lease | None:
+        now = time.time()
+        row = db.execute(
+            "UPDATE tasks SET lease_token = lease_token + (lease_owner IS NOT ?), "
+            "lease_owner = ?, lease_until = ? WHERE id = ? AND ended_at IS NULL AND "
+            "(lease_owner IS NULL OR lease_owner = ? OR lease_owner = ? OR lease_until <= ?) "
+            "RETURNING lease_token",
+            (owner, owner, now + ttl, task_id, owner, dead, now),
+        ).fetchone()
+        return None if row is None else Lease(task_id, owner, row[0])
 
-    def _fold(
-        self, db: sqlite3.Connection, task_id: str, upto: int | None = None
-    ) -> tuple[Task, int]:
-        snap = db.execute("SELECT seq, task FROM snapshots WHERE task_id = ?", (task_id,)).fetchone()
-        if snap is None:
-            raise KeyError(task_id)
-        seq, body = snap
-        query = "SELECT seq, frame FROM events WHERE task_id = ? AND seq > ?"
-        params: tuple[Any, ...] = (task_id, seq)
-        if upto is not None:
-            query += " AND seq <= ?"
-            params += (upto,)
-        rows = db.execute(query + " ORDER BY seq", params).fetchall()
-        task = fold(load_task(body), (load_frame(frame) for _, frame in rows))
-        return task, rows[-1][0] if rows else seq
+    async def renew(self, leases: Sequence[Lease], ttl: float) -> list[Lease]:
+        if not leases:
+            return []
+        until = time.time() + ttl
+        lost = []
+        async with self._write() as db:
+            for lease in leases:
+                kept = db.execute(
+                    "UPDATE tasks SET lease_until = ? WHERE id = ? AND lease_owner = ? AND lease_token = ?",
+                    (until, lease.task_id, lease.owner, lease.token),
+                ).rowcount
+                if not kept:
+                    lost.append(lease)
+        await self._durable()
+        return lost
 
-    async def get_task(self, task_id: str) -> Task | None:
-        snap = await self.snapshot(task_id)
-        return None if snap is None else snap[0]
+    async def inbox(self, task_id: str, after: int = 0) -> list[Queued]:
+        await self._durable()
+        rows = self._db.execute(
+            "SELECT id, command FROM inbox WHERE task_id = ? AND id > ? ORDER BY id", (task_id, after)
+        ).fetchall()
+        return [Queued(r[0], load_command(r[1])) for r in rows]
 
-    async def snapshot(self, task_id: str) -> tuple[Task, int] | None:
+    async def leases(self, expiring_by: float) -> list[tuple[str, str]]:
+        await self._durable()
+        rows = self._db.execute(
+            "SELECT id, lease_owner FROM tasks WHERE lease_owner IS NOT NULL AND lease_until <= ?",
+            (expiring_by,),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    # -- following a log ----------------------------------------------------------------------
+
+    async def read(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:
+        await self._durable()
+        rows = self._db.execute(
+            "SELECT seq, frame FROM events WHERE task_id = ? AND seq > ? ORDER BY seq",
+            (task_id, after),
+        ).fetchall()
+        return [(seq, load_frame(frame)) for seq, frame in rows]
+
+    def watch(self, task_id: str, after: int) -> AsyncIterator[list[tuple[int, Frame]]]:
+        self._poll()
+        return self._hub.follow(self.read, task_id, after)
+
+    def doorbell(self, task_id: str) -> AsyncIterator[None]:
+        self._poll()
+        return self._hub.bell(task_id)
+
+    def _poll(self) -> None:
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.get_running_loop().create_task(self._poll_feed(), name="sqlite-feed")
+
+    async def _poll_feed(self) -> None:
+        """Wake this process's watchers for what other processes wrote."""
+        reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            version = reader.execute("PRAGMA data_version").fetchone()[0]
+            while True:
+                await asyncio.sleep(self._poll_seconds)
+                now = reader.execute("PRAGMA data_version").fetchone()[0]
+                if now == version or not self._hub.watched():
+                    version = now
+                    continue
+                version = now
+                rows = reader.execute(
+                    "SELECT id, task_id, inbox FROM feed WHERE id > ? AND writer != ? ORDER BY id",
+                    (self._feed_seen, self._id),
+                ).fetchall()
+                last = reader.execute("SELECT COALESCE(MAX(id), 0) FROM feed").fetchone()[0]
+                self._feed_seen = max(self._feed_seen, last)
+                for _, task_id, inbox in rows:
+                    if inbox:
+                        self._hub.ring(task_id)
+                    else:
+                        self._hub.poke(task_id)
+        finally:
+            reader.close()
+
+    # -- reads --------------------------------------------------------------------------------
+
+    async def load(self, task_id: str) -> Loaded | None:
         await self._durable()
         db = self._db
-        db.execute("BEGIN")  # one read transaction: the snapshot and its tail agree
+        db.execute("BEGIN")  # one read transaction: the row, the snapshot and its tail agree
         try:
-            return self._fold(db, task_id)
-        except KeyError:
-            return None
+            row = db.execute(
+                "SELECT principal, turn_running, lease_owner FROM tasks WHERE id = ?", (task_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            task, seq = self._fold(db, task_id)
         finally:
             db.execute("COMMIT")
+        return Loaded(task, seq, row[0], bool(row[1]), row[2])
 
-    async def list_tasks(self, query: ListTasks, owner: str = "") -> TaskPage:
-        """A page of `owner`'s tasks, newest status first, through the listing indexes."""
+    @staticmethod
+    def _fold(db: sqlite3.Connection, task_id: str) -> tuple[Task, int]:
+        snap_seq, body = db.execute(
+            "SELECT seq, task FROM snapshots WHERE task_id = ?", (task_id,)
+        ).fetchone()
+        rows = db.execute(
+            "SELECT seq, frame FROM events WHERE task_id = ? AND seq > ? ORDER BY seq",
+            (task_id, snap_seq),
+        ).fetchall()
+        task = fold(load_task(body), (load_frame(frame) for _, frame in rows))
+        return task, rows[-1][0] if rows else snap_seq
+
+    async def list_tasks(self, query: ListTasks, principal: str) -> TaskPage:
+        """A page of `principal`'s tasks, newest status first, through the listing indexes."""
         await self._durable()
-        where, args = ["owner = ?"], [owner]
+        where, args = ["principal = ?"], [principal]
         if query.context_id is not None:
             where.append("context_id = ?")
             args.append(query.context_id)
@@ -373,42 +527,29 @@ class SQLiteStore:
             tasks = [self._fold(db, task_id)[0] for task_id, _ in page]
         finally:
             db.execute("COMMIT")
-        more = len(rows) > query.page_size
-        token = page_token(page[-1][1], page[-1][0]) if more else ""
+        token = page_token(page[-1][1], page[-1][0]) if len(rows) > query.page_size else ""
         return TaskPage(tasks, token, query.page_size, total_size)
 
-    async def read_log(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:
-        await self._durable()
-        rows = self._db.execute(
-            "SELECT seq, frame FROM events WHERE task_id = ? AND seq > ? ORDER BY seq",
-            (task_id, after),
-        ).fetchall()
-        return [(seq, load_frame(frame)) for seq, frame in rows]
-
-    # -- tickets -------------------------------------------------------------------------------
+    # -- tickets ------------------------------------------------------------------------------
 
     @staticmethod
     def _save_ticket(db: sqlite3.Connection, t: Ticket) -> None:
+        output = None if t.output is None else dumps_bytes(t.output)
         if t.state != "pending" and not t.delivered:  # a settlement: of a pending ticket only
             settled = db.execute(
                 "UPDATE tickets SET state = ?, output = ?, error = ? WHERE id = ? AND state = 'pending'",
-                (t.state, None if t.output is None else _dumps(t.output), t.error, t.id),
+                (t.state, output, t.error, t.id),
             ).rowcount
             if settled:
                 return
             if db.execute("SELECT 1 FROM tickets WHERE id = ?", (t.id,)).fetchone():
                 raise TicketRaced(t.id)
         db.execute(
-            "INSERT INTO tickets (id, task_id, context_id, tool_name, tool_call_id, state, "
-            "resume_hint, created_at, deadline, output, error, delivered) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-            "state = excluded.state, output = excluded.output, error = excluded.error, "
-            "delivered = excluded.delivered, deadline = excluded.deadline",
-            (
-                t.id, t.task_id, t.context_id, t.tool_name, t.tool_call_id, t.state,
-                t.resume_hint, t.created_at, t.deadline,
-                None if t.output is None else _dumps(t.output), t.error, int(t.delivered),
-            ),
+            f"INSERT INTO tickets ({_TICKET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET state = excluded.state, output = excluded.output, "
+            "error = excluded.error, delivered = excluded.delivered, deadline = excluded.deadline",
+            (t.id, t.task_id, t.context_id, t.tool_name, t.tool_call_id, t.state, t.resume_hint,
+             t.created_at, t.deadline, output, t.error, int(t.delivered)),
         )
 
     @staticmethod
@@ -416,27 +557,18 @@ class SQLiteStore:
         return Ticket(
             id=row[0], task_id=row[1], context_id=row[2], tool_name=row[3], tool_call_id=row[4],
             state=row[5], resume_hint=row[6], created_at=row[7], deadline=row[8],
-            output=None if row[9] is None else loads(row[9]), error=row[10],
-            delivered=bool(row[11]),
+            output=None if row[9] is None else loads(row[9]), error=row[10], delivered=bool(row[11]),
         )
 
-    _TICKET_COLUMNS = (
-        "id, task_id, context_id, tool_name, tool_call_id, state, resume_hint, created_at, "
-        "deadline, output, error, delivered"
-    )
-
-    async def get_ticket(self, ticket_id: str) -> Ticket | None:
+    async def ticket(self, ticket_id: str) -> Ticket | None:
         await self._durable()
-        row = self._db.execute(
-            f"SELECT {self._TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
-        ).fetchone()
+        row = self._db.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
         return None if row is None else self._ticket(row)
 
-    async def list_tickets(self, task_id: str) -> list[Ticket]:
+    async def tickets(self, task_id: str) -> list[Ticket]:
         await self._durable()
         rows = self._db.execute(
-            f"SELECT {self._TICKET_COLUMNS} FROM tickets WHERE task_id = ? "
-            "ORDER BY created_at, rowid",
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE task_id = ? ORDER BY created_at, rowid",
             (task_id,),
         ).fetchall()
         return [self._ticket(r) for r in rows]
@@ -444,80 +576,52 @@ class SQLiteStore:
     async def due_tickets(self, now: float) -> list[Ticket]:
         await self._durable()
         rows = self._db.execute(
-            f"SELECT {self._TICKET_COLUMNS} FROM tickets "
+            f"SELECT {_TICKET_COLUMNS} FROM tickets "
             "WHERE state = 'pending' AND deadline IS NOT NULL AND deadline <= ?",
             (now,),
         ).fetchall()
         return [self._ticket(r) for r in rows]
 
-    # -- memory, running turns, retention ----------------------------------------------------
+    # -- memory -------------------------------------------------------------------------------
 
-    async def get_memory(self, context_id: str) -> list[Message]:
+    async def memory(self, principal: str, context_id: str) -> list[Message]:
         await self._durable()
         rows = self._db.execute(
-            "SELECT message FROM memory WHERE context_id = ? ORDER BY id", (context_id,)
+            "SELECT message FROM memory WHERE principal = ? AND context_id = ? ORDER BY id",
+            (principal, context_id),
         ).fetchall()
         return [load_message(r[0]) for r in rows]
 
-    async def add_memory(self, context_id: str, messages: Sequence[Message], limit: int) -> None:
-        with self._write() as db:
-            self._add_memory(db, MemoryAdd(context_id, messages, limit))
+    async def remember(self, memory: MemoryAdd) -> None:
+        async with self._write() as db:
+            self._add_memory(db, memory)
         await self._durable()
 
     @staticmethod
-    def _add_memory(db: sqlite3.Connection, memory: MemoryAdd) -> None:
+    def _add_memory(db: sqlite3.Connection, m: MemoryAdd) -> None:
         db.executemany(
-            "INSERT INTO memory (context_id, message) VALUES (?, ?)",
-            [(memory.context_id, dump_message(m)) for m in memory.messages],
+            "INSERT INTO memory (principal, context_id, message) VALUES (?, ?, ?)",
+            [(m.principal, m.context_id, dump_message(x)) for x in m.messages],
         )
         db.execute(
-            "DELETE FROM memory WHERE context_id = ? AND id <= "
-            "(SELECT id FROM memory WHERE context_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (memory.context_id, memory.context_id, memory.limit),
+            "DELETE FROM memory WHERE principal = ? AND context_id = ? AND id <= (SELECT id FROM "
+            "memory WHERE principal = ? AND context_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (m.principal, m.context_id, m.principal, m.context_id, m.limit),
         )
 
-    async def claim_turn(self, task_id: str, owner: str) -> bool:
-        with self._write() as db:
-            claimed = self._claim(db, task_id, owner)
-        await self._durable()
-        return claimed
+    # -- push notifications -------------------------------------------------------------------
 
-    async def release_turn(self, task_id: str, owner: str) -> None:
-        with self._write() as db:
-            self._release(db, task_id, owner)
-        await self._durable()
-
-    @staticmethod
-    def _claim(db: sqlite3.Connection, task_id: str, owner: str) -> bool:
-        return bool(db.execute(
-            "UPDATE tasks SET running_owner = ? WHERE id = ? "
-            "AND (running_owner IS NULL OR running_owner = ?)",
-            (owner, task_id, owner),
-        ).rowcount)
-
-    @staticmethod
-    def _release(db: sqlite3.Connection, task_id: str, owner: str) -> None:
-        db.execute(
-            "UPDATE tasks SET running_owner = NULL WHERE id = ? AND running_owner = ?",
-            (task_id, owner),
-        )
-
-    async def running(self) -> list[tuple[str, str]]:
-        await self._durable()
-        rows = self._db.execute(
-            "SELECT id, running_owner FROM tasks WHERE running_owner IS NOT NULL"
-        ).fetchall()
-        return [(r[0], r[1]) for r in rows]
-
-    async def open_tasks(self) -> list[str]:
-        await self._durable()
-        rows = self._db.execute("SELECT id FROM tasks WHERE ended_at IS NULL").fetchall()
-        return [r[0] for r in rows]
-
-    # -- push notifications ----------------------------------------------------------------
+    def _queue_notifications(self, db: sqlite3.Connection, task_id: str, task: Task) -> None:
+        configs = [r[0] for r in db.execute("SELECT id FROM push_configs WHERE task_id = ?", (task_id,))]
+        if configs:
+            body, now = dump_task(task), time.time()
+            db.executemany(
+                "INSERT INTO push_outbox (task_id, config_id, body, created_at) VALUES (?, ?, ?, ?)",
+                [(task_id, c, body, now) for c in configs],
+            )
 
     async def put_push_config(self, task_id: str, config: PushConfig) -> None:
-        with self._write() as db:
+        async with self._write() as db:
             db.execute(
                 "INSERT INTO push_configs (task_id, id, config, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (task_id, id) DO UPDATE SET config = excluded.config",
@@ -528,83 +632,98 @@ class SQLiteStore:
     async def push_configs(self, task_id: str) -> list[PushConfig]:
         await self._durable()
         rows = self._db.execute(
-            "SELECT config FROM push_configs WHERE task_id = ? ORDER BY created_at, rowid",
-            (task_id,),
+            "SELECT config FROM push_configs WHERE task_id = ? ORDER BY created_at, rowid", (task_id,)
         ).fetchall()
         return [load_config(r[0]) for r in rows]
 
     async def delete_push_config(self, task_id: str, config_id: str) -> bool:
-        with self._write() as db:
+        async with self._write() as db:
             gone = db.execute(
                 "DELETE FROM push_configs WHERE task_id = ? AND id = ?", (task_id, config_id)
             ).rowcount
-            db.execute(
-                "DELETE FROM push_outbox WHERE task_id = ? AND config_id = ?", (task_id, config_id)
-            )
+            db.execute("DELETE FROM push_outbox WHERE task_id = ? AND config_id = ?", (task_id, config_id))
         await self._durable()
         return bool(gone)
 
-    async def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
+    async def take_deliveries(self, now: float, hold: float, limit: int) -> list[Delivery]:
+        async with self._write() as db:  # a conditional update per head: one sender wins each
+            rows = db.execute(
+                "SELECT o.id, o.task_id, o.config_id, o.body, o.attempts, o.created_at FROM push_outbox o "
+                "JOIN (SELECT MIN(id) AS id FROM push_outbox GROUP BY task_id, config_id) f "
+                "ON o.id = f.id WHERE o.due_at <= ? AND o.claimed_until <= ? ORDER BY o.id LIMIT ?",
+                (now, now, limit),
+            ).fetchall()
+            taken = []
+            for r in rows:
+                if db.execute(
+                    "UPDATE push_outbox SET claimed_until = ? WHERE id = ? AND claimed_until <= ?",
+                    (now + hold, r[0], now),
+                ).rowcount:
+                    taken.append(Delivery(r[0], r[1], r[2], bytes(r[3]), r[4], r[5]))
         await self._durable()
-        rows = self._db.execute(
-            "SELECT o.id, o.task_id, o.config_id, o.body, o.attempts FROM push_outbox o "
-            "JOIN (SELECT MIN(id) AS id FROM push_outbox GROUP BY task_id, config_id) f "
-            "ON o.id = f.id WHERE o.due_at <= ? ORDER BY o.id LIMIT ?",
-            (now, limit),
-        ).fetchall()
-        return [Delivery(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in rows]
+        return taken
 
-    async def claim_delivery(self, delivery: Delivery, until: float) -> bool:
-        with self._write() as db:  # a conditional update: one process wins the row
-            claimed = db.execute(
-                "UPDATE push_outbox SET due_at = ? WHERE id = ? AND due_at <= ?",
-                (until, delivery.id, time.time()),
-            ).rowcount
-        await self._durable()
-        return bool(claimed)
-
-    async def delivery_done(self, delivery_id: int) -> None:
-        with self._write() as db:
-            db.execute("DELETE FROM push_outbox WHERE id = ?", (delivery_id,))
+    async def finish_delivery(self, delivery: Delivery, retry_at: float | None) -> None:
+        async with self._write() as db:
+            if retry_at is None:
+                db.execute("DELETE FROM push_outbox WHERE id = ?", (delivery.id,))
+            else:
+                db.execute(
+                    "UPDATE push_outbox SET attempts = attempts + 1, due_at = ?, claimed_until = 0 "
+                    "WHERE id = ?",
+                    (retry_at, delivery.id),
+                )
         await self._durable()
 
-    async def delivery_retry(self, delivery_id: int, attempts: int, at: float) -> None:
-        with self._write() as db:
-            db.execute(
-                "UPDATE push_outbox SET attempts = ?, due_at = ? WHERE id = ?",
-                (attempts, at, delivery_id),
-            )
+    async def outbox_stats(self, now: float) -> OutboxStats:
         await self._durable()
+        count, oldest = self._db.execute("SELECT COUNT(*), MIN(created_at) FROM push_outbox").fetchone()
+        return OutboxStats(count, max(0.0, now - oldest) if oldest is not None else 0.0)
+
+    # -- upkeep -------------------------------------------------------------------------------
 
     async def purge(self, ended_before: float) -> int:
-        with self._write() as db:
-            ids = [
-                r[0]
-                for r in db.execute(
-                    "SELECT id FROM tasks WHERE ended_at IS NOT NULL AND ended_at < ?",
-                    (ended_before,),
-                )
-            ]
-            contexts = {
-                r[0] for i in ids for r in db.execute("SELECT context_id FROM tasks WHERE id = ?", (i,))
-            }
+        async with self._write() as db:
+            rows = db.execute(
+                "SELECT id, principal, context_id FROM tasks WHERE ended_at IS NOT NULL AND ended_at < ?",
+                (ended_before,),
+            ).fetchall()
+            ids = [(r[0],) for r in rows]
             for table, column in (
                 ("events", "task_id"), ("snapshots", "task_id"), ("tickets", "task_id"),
-                ("push_configs", "task_id"), ("push_outbox", "task_id"), ("tasks", "id"),
+                ("inbox", "task_id"), ("push_configs", "task_id"), ("push_outbox", "task_id"),
+                ("tasks", "id"),
             ):
-                db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
-            for context_id in contexts:  # a conversation goes with its last task
-                if not db.execute("SELECT 1 FROM tasks WHERE context_id = ?", (context_id,)).fetchone():
-                    db.execute("DELETE FROM memory WHERE context_id = ?", (context_id,))
+                db.executemany(f"DELETE FROM {table} WHERE {column} = ?", ids)
+            for _, principal, context_id in {(r[0], r[1], r[2]) for r in rows}:
+                if not db.execute(  # a conversation goes with its last task
+                    "SELECT 1 FROM tasks WHERE principal = ? AND context_id = ?", (principal, context_id)
+                ).fetchone():
+                    db.execute(
+                        "DELETE FROM memory WHERE principal = ? AND context_id = ?", (principal, context_id)
+                    )
+            db.execute("DELETE FROM feed WHERE at < ?", (time.time() - _FEED_KEEP_SECONDS,))
         await self._durable()
         return len(ids)
 
     async def checkpoint(self) -> None:
         """Copy the WAL back into the database file, in a worker thread (SQLite releases the
         GIL), so the fsync it needs never stalls the event loop; the janitor calls it."""
-        await asyncio.to_thread(self._checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+        if self._checkpointing is not None and not self._checkpointing.done():
+            return  # one at a time
+        self._checkpointing = asyncio.get_running_loop().run_in_executor(
+            None, self._checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)"
+        )
+        await asyncio.shield(self._checkpointing)
 
     async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        if self._checkpointing is not None:  # its thread must be done with the connection
+            with contextlib.suppress(Exception):
+                await self._checkpointing
         self._checkpointer.close()
         if self._batch is not None:
             self._commit()

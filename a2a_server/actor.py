@@ -1,0 +1,511 @@
+"""The one writer of a task: `TaskActor`, alive while this app instance holds the task's
+lease (design §5).
+
+Everything that changes a task arrives as a command in its inbox, from any replica: a
+message (a turn to run), a ticket settlement, a cancel. The lease holder's actor drains the
+inbox in order, runs the turns one at a time, writes every frame (fenced by the lease, under
+one lock, so a cancel never finds a write half-way), keeps the folded Task live, and lets
+the lease go when nothing is left to do (the store keeps it while commands wait).
+
+Turns: a message's turn opens with the Task (its history holding the message) on a task that
+goes on, runs the runner (`turn.run_turn`) and ends the task completed, failed, rejected or
+interrupted; or parks it `working` while tickets it deferred are pending, with a frame saying
+so. When the last pending ticket settles, the runner gets a resume turn with the results.
+
+A turn whose lease expired (its replica died) is cut: the actor that takes the task over
+closes the artifacts it left open (an empty last chunk marked interrupted) and fails the
+task saying the turn was lost, unless tickets the client was told of are still pending:
+then the task parks on them, and its resume turn is told the earlier turn was cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from a2a_server.jsoncodec import dumps
+from a2a_server.mapping import META_KEY, TurnMapper, agent_message, apply, ours, task_usage, worth_notifying
+from a2a_server.model import (
+    FINAL_STATES,
+    INTERRUPTED_STATES,
+    TERMINAL_STATES,
+    Frame,
+    Message,
+    Status,
+    StatusUpdate,
+    Task,
+    TaskState,
+    TextPart,
+)
+from a2a_server.runner.base import Turn
+from a2a_server.runner.events import (
+    AuthRequired,
+    Completed,
+    Failed,
+    InputRequired,
+    Rejected,
+    ToolBackgroundFailed,
+    ToolBackgroundResolved,
+    ToolCompleted,
+    ToolDeferred,
+)
+from a2a_server.store.base import (
+    Appended,
+    CancelCommand,
+    Change,
+    Lease,
+    LeaseLost,
+    Loaded,
+    MemoryAdd,
+    MessageCommand,
+    Queued,
+    SettleCommand,
+    TaskEnded,
+)
+from a2a_server.tickets import Ticket
+from a2a_server.turn import AGENT_FAILED, End, run_turn
+
+if TYPE_CHECKING:
+    from a2a_server.replica import Replica
+
+__all__ = ["CANCELED", "LOST", "NOT_JSON", "TaskActor", "is_json"]
+
+log = logging.getLogger("a2a_server")
+
+CANCELED = "The task was canceled."
+LOST = "The server running this task's turn stopped before it ended; the turn was lost."
+CUT = (
+    "The server running this task's turn stopped before it ended; the turn was cut short. "
+    "Its background work is still pending, and the task goes on when it settles."
+)
+NOT_JSON = "the tool's output is not JSON"
+_SNAPSHOT_EVERY = 1024  # frames: bounds the tail a read folds, for a task that never rests
+
+
+@dataclasses.dataclass
+class _TurnRequest:
+    message: Message | None  # None: a resume turn
+    command_id: int | None = None  # the inbox command it carries out (none: a new task's)
+
+
+class TaskActor:
+    def __init__(self, replica: Replica, lease: Lease, loaded: Loaded) -> None:
+        self._replica = replica
+        self._store = replica.store
+        self._settings = replica.settings
+        self.lease = lease
+        self.task = loaded.task
+        self.seq = loaded.seq
+        self.principal = loaded.principal
+        self._needs_recovery = loaded.turn_running
+        self._lock = asyncio.Lock()
+        self._queue: deque[_TurnRequest] = deque()
+        self._seen = 0  # the last inbox command taken
+        self._open: set[int] = set()  # commands taken and not yet carried out
+        self._turn: asyncio.Task[None] | None = None
+        self._mapper: TurnMapper | None = None  # the running turn's
+        self._snapshot_seq = loaded.seq
+        self._lost = False
+
+    @property
+    def task_id(self) -> str:
+        return self.lease.task_id
+
+    @property
+    def state(self) -> TaskState:
+        return self.task.status.state
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    def start_new_task(self) -> None:
+        """The task was just created with its first message: its first turn comes first."""
+        self._queue.append(_TurnRequest(self.task.history[-1]))
+
+    # -- the actor's life ---------------------------------------------------------------------
+
+    async def run(self) -> None:
+        bell = self._store.doorbell(self.task_id)
+        ring: asyncio.Future[Any] = asyncio.ensure_future(anext(bell))
+        try:
+            if self._needs_recovery:
+                await self._recover_cut_turn()
+            await self._take_commands()
+            while not self._lost:
+                if ring.done():
+                    ring = asyncio.ensure_future(anext(bell))
+                    await self._take_commands()
+                if self.terminal and self._turn is None:
+                    await self._close()
+                    return
+                if self._turn is None and not await self._start_next():
+                    if (await self._write([], release=True)).released:
+                        return
+                    await self._take_commands()  # they came meanwhile
+                    continue
+                waits: set[asyncio.Future[Any]] = {ring}
+                if self._turn is not None:
+                    waits.add(self._turn)
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                if self._turn is not None and self._turn.done():
+                    self._turn = None
+        except LeaseLost:
+            log.warning("task %s: lease lost; another replica writes it now", self.task_id)
+        finally:
+            self._replica.forget(self)  # first: a command queued from now on claims anew
+            ring.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await ring  # the doorbell is free again before it is closed
+            await self.stop()
+            await bell.aclose()
+
+    async def stop(self) -> None:
+        """Stop writing: the lease is gone (or the app stops). The turn is cut, not ended."""
+        self._lost = True
+        turn, self._turn = self._turn, None
+        if turn is not None and not turn.done():
+            turn.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await turn
+
+    async def _close(self) -> None:
+        """After the end: what is still queued can never run; let the lease go."""
+        self._queue.clear()
+        while True:
+            for queued in await self._store.inbox(self.task_id, self._seen):
+                self._seen = queued.id
+                self._open.add(queued.id)
+            if (await self._write([], consumed=tuple(self._open), release=True)).released:
+                return
+
+    async def _take_commands(self) -> None:
+        for queued in await self._store.inbox(self.task_id, self._seen):
+            self._seen = queued.id
+            self._open.add(queued.id)
+            command = queued.command
+            if isinstance(command, MessageCommand):
+                self._queue.append(_TurnRequest(command.message, queued.id))
+            elif isinstance(command, SettleCommand):
+                await self._settle(queued, command)
+            elif isinstance(command, CancelCommand):
+                await self._cancel(queued)
+
+    # -- writes -------------------------------------------------------------------------------
+
+    async def _write(
+        self,
+        frames: Sequence[Frame],
+        tickets: Sequence[Ticket] = (),
+        *,
+        memory: MemoryAdd | None = None,
+        consumed: Sequence[int] = (),
+        turn: bool | None = None,
+        release: bool = False,
+    ) -> Appended:
+        """Write frames and their side effects (the caller holds the lock, or needs none):
+        fold them into the live Task first; give the store the Task to keep when it rests,
+        when a push notification goes out with it, and every so many frames."""
+        before = self.state
+        for frame in frames:
+            self.task = apply(self.task, frame)
+        notify = bool(frames) and worth_notifying(frames, before)
+        rests = any(type(f) is StatusUpdate and f.status.state in FINAL_STATES for f in frames)  # type: ignore[union-attr]
+        parked = any(ours(getattr(f, "metadata", None)).get("parked") for f in frames)
+        keep = rests or parked or notify or self.seq + len(frames) - self._snapshot_seq >= _SNAPSHOT_EVERY
+        change = Change(
+            frames=tuple(frames), tickets=tuple(tickets), task=self.task if keep else None,
+            notify=notify, memory=memory, consumed=tuple(consumed), turn=turn, release=release,
+        )
+        try:
+            done = await self._store.append(self.lease, change)
+        except TaskEnded:  # ended by an earlier writer whose lease this one followed
+            await self._reload()
+            raise
+        except Exception:
+            await self._reload()  # the live fold is ahead of what was written
+            raise
+        self.seq = done.seq
+        self._open.difference_update(consumed)
+        if keep:
+            self._snapshot_seq = done.seq
+        if notify:
+            self._replica.poke_push()
+        if self.terminal and frames:
+            self._replica.task_ended(self.task_id)
+        return done
+
+    async def _reload(self) -> None:
+        loaded = await self._store.load(self.task_id)
+        if loaded is not None:
+            self.task, self.seq = loaded.task, loaded.seq
+
+    async def emit(self, make: Callable[[], list[Frame]]) -> None:
+        """Make frames and write them, both under the lock (see `turn.Writes`)."""
+        async with self._lock:
+            frames = make()
+            if frames and not self.terminal:
+                await self._write(frames)
+
+    # -- turns --------------------------------------------------------------------------------
+
+    async def _start_next(self) -> bool:
+        """Start the next turn, if there is one: a queued message, else a resume turn."""
+        if self.terminal:
+            return False
+        request = self._queue.popleft() if self._queue else await self._resume_request()
+        if request is None:
+            return False
+        self._turn = asyncio.get_running_loop().create_task(
+            self._run_turn(request), name=f"turn-{self.task_id}"
+        )
+        return True
+
+    async def _resume_request(self) -> _TurnRequest | None:
+        if self.state is not TaskState.WORKING:
+            return None
+        tickets = await self._store.tickets(self.task_id)
+        if any(t.pending for t in tickets) or all(t.delivered for t in tickets):
+            return None
+        return _TurnRequest(None)
+
+    async def _run_turn(self, request: _TurnRequest) -> None:
+        mapper = self._mapper = TurnMapper(self.task_id, self.task.context_id)
+        cut = bool(ours(self.task.metadata).get("turnCut"))
+        try:
+            async with self._lock:
+                delivered = await self._open_turn(request, mapper, cut)
+                if delivered is None:
+                    return
+            history = await self._store.memory(self.principal, self.task.context_id)
+            turn = Turn(
+                self.task_id, self.task.context_id, request.message, tuple(history),
+                tuple(t.settlement() for t in delivered),
+                new_task=request.command_id is None and request.message is not None,
+                usage=task_usage(self.task), cut=cut,
+            )
+            end = await run_turn(self._replica.runner, turn, mapper, self, self._settings.coalesce_ms)
+            await self._finish(request, mapper, end)
+        except (asyncio.CancelledError, LeaseLost):
+            raise
+        except Exception:
+            log.exception("turn of task %s failed", self.task_id)
+            await self._end(mapper, TaskState.FAILED, AGENT_FAILED)
+        finally:
+            self._mapper = None
+
+    async def _open_turn(
+        self, request: _TurnRequest, mapper: TurnMapper, cut: bool
+    ) -> list[Ticket] | None:
+        """The turn's first write: its Task (a message on a task that goes on), `working`,
+        the tickets it will hand the runner; None when there is nothing to run."""
+        frames: list[Frame] = []
+        delivered: list[Ticket] = []
+        if request.message is not None and request.command_id is not None:
+            snapshot = self.task.copy()
+            message = dataclasses.replace(
+                request.message, task_id=self.task_id, context_id=self.task.context_id
+            )
+            snapshot.history.append(message)
+            request.message = message
+            frames.append(snapshot)
+        elif request.message is None:
+            delivered = [t for t in await self._store.tickets(self.task_id) if not t.pending and not t.delivered]
+            if not delivered:
+                return None
+        if self.state is not TaskState.WORKING or frames or cut:
+            frames.append(dataclasses.replace(
+                mapper.working(), metadata={META_KEY: {"turnCut": False}} if cut else None
+            ))
+        consumed = (request.command_id,) if request.command_id is not None else ()
+        await self._write(
+            frames, [dataclasses.replace(t, delivered=True) for t in delivered],
+            consumed=consumed, turn=True,
+        )
+        return delivered
+
+    async def _finish(self, request: _TurnRequest, mapper: TurnMapper, end: End) -> None:
+        usage = end.usage
+        if isinstance(end, InputRequired | AuthRequired):
+            state = TaskState.INPUT_REQUIRED if isinstance(end, InputRequired) else TaskState.AUTH_REQUIRED
+            memory = self._memory(request.message, end.prompt)
+            async with self._lock:
+                await self._write(
+                    [*mapper.finish(), mapper.end(state, end.prompt, usage=usage, data=end.data)],
+                    memory=memory, turn=False,
+                )
+            return
+        if isinstance(end, Failed | Rejected):
+            said = end.error if isinstance(end, Failed) else end.reason
+            state = TaskState.FAILED if isinstance(end, Failed) else TaskState.REJECTED
+            await self._end(mapper, state, said, usage, self._memory(request.message, said))
+            return
+        assert isinstance(end, Completed)
+        async with self._lock:
+            head = mapper.finish(end.final_text)
+            memory = self._memory(request.message, mapper.answer_text(end.final_text))
+            tickets = await self._store.tickets(self.task_id)
+            if any(t.pending for t in tickets):  # parked until they settle
+                await self._write([*head, self._parked(mapper, usage)], memory=memory, turn=False)
+            elif any(not t.delivered for t in tickets):  # settled meanwhile: a resume turn next
+                await self._write([*head, *mapper.usage(usage)], memory=memory, turn=False)
+            else:
+                await self._write(
+                    [*head, mapper.end(TaskState.COMPLETED, usage=usage)], memory=memory, turn=False
+                )
+
+    def _parked(self, mapper: TurnMapper, usage: dict[str, int] | None, **extra: Any) -> Frame:
+        """The frame that ends a turn parked on pending tickets (the stream stays open)."""
+        mine: dict[str, Any] = {"parked": True, **extra}
+        if usage:
+            mine["usage"] = usage
+        frame = mapper.working()
+        return dataclasses.replace(frame, metadata={META_KEY: mine})
+
+    def _memory(self, message: Message | None, said: str) -> MemoryAdd | None:
+        answer = [agent_message([TextPart(said)], self.task_id, self.task.context_id)] if said else []
+        entries = ([message] if message is not None else []) + answer
+        if not entries:
+            return None
+        return MemoryAdd(self.principal, self.task.context_id, entries, self._settings.memory_messages)
+
+    async def _end(
+        self,
+        mapper: TurnMapper,
+        state: TaskState,
+        text: str,
+        usage: dict[str, int] | None = None,
+        memory: MemoryAdd | None = None,
+        consumed: Sequence[int] = (),
+    ) -> None:
+        """End the task (failed, rejected, canceled): its open answer closed, its pending
+        tickets failed with it."""
+        async with self._lock:
+            if self.terminal:
+                return
+            closing = await self._closing_tickets(f"the task {state.value}")
+            try:
+                head = mapper.finish()
+            except Exception:  # a runner left the mapper in a state it cannot close
+                log.exception("could not close the answer of task %s", self.task_id)
+                head = []
+            await self._write(
+                [*head, mapper.end(state, text, closing, usage)], closing,
+                memory=memory, consumed=consumed, turn=False,
+            )
+
+    async def _closing_tickets(self, why: str) -> list[Ticket]:
+        return [t.settle("failed", error=why) for t in await self._store.tickets(self.task_id) if t.pending]
+
+    # -- tickets ------------------------------------------------------------------------------
+
+    async def defer(self, event: ToolDeferred, mapper: TurnMapper) -> None:
+        """A deferred tool: its ticket, announced (`turn.Writes`)."""
+        if await self._store.ticket(event.ticket_id) is not None:
+            log.warning("runner reused ticket id %s; tool call failed", event.ticket_id)
+            refused = ToolCompleted(event.tool_name, event.tool_call_id, False, None, "duplicate ticket id")
+            await self.emit(lambda: [*mapper.flush_before_event(), mapper.progress(refused)])
+            return
+        now = time.time()
+        lifetime = event.deadline_seconds or self._settings.ticket_deadline_seconds
+        ticket = Ticket(
+            id=event.ticket_id, task_id=self.task_id, context_id=self.task.context_id,
+            tool_name=event.tool_name, tool_call_id=event.tool_call_id,
+            resume_hint=event.resume_hint, created_at=now, deadline=now + lifetime,
+        )
+        pending = sum(t.pending for t in await self._store.tickets(self.task_id))
+        if pending >= self._settings.max_pending_tickets:
+            limit = self._settings.max_pending_tickets
+            ticket = ticket.settle("failed", error=f"too many pending background tools ({limit})")
+        async with self._lock:
+            await self._write([*mapper.flush_before_event(), *mapper.ticket_event(ticket)], [ticket])
+        if event.work is not None and ticket.pending:
+            self._replica.run_background(ticket, event.work)
+
+    async def settle_from_runner(self, event: ToolBackgroundResolved | ToolBackgroundFailed) -> None:
+        """A settlement the runner itself reports, during its turn (`turn.Writes`)."""
+        if isinstance(event, ToolBackgroundResolved):
+            await self._settle_ticket(event.ticket_id, "resolved", event.output, None)
+        else:
+            await self._settle_ticket(event.ticket_id, "failed", None, event.error)
+
+    async def _settle(self, queued: Queued, command: SettleCommand) -> None:
+        await self._settle_ticket(
+            command.ticket_id, command.state, command.output, command.error, consumed=(queued.id,)
+        )
+
+    async def _settle_ticket(
+        self, ticket_id: str, state: str, output: Any, error: str | None, consumed: Sequence[int] = ()
+    ) -> None:
+        """Settle a pending ticket of this task (a settled or foreign one is left alone, its
+        command consumed all the same); the last one to settle brings a resume turn."""
+        async with self._lock:
+            ticket = await self._store.ticket(ticket_id)
+            if ticket is None or ticket.task_id != self.task_id or not ticket.pending or self.terminal:
+                if consumed:
+                    await self._write([], consumed=consumed)
+                return
+            if not is_json(output):
+                log.error("ticket %s: output is not JSON; failing it", ticket_id)
+                state, output, error = "failed", None, NOT_JSON
+            settled = ticket.settle(state, output=output, error=error)
+            current = self.state if self.state in INTERRUPTED_STATES else TaskState.WORKING
+            events = TurnMapper(self.task_id, self.task.context_id)
+            await self._write(events.ticket_event(settled, current), [settled], consumed=consumed)
+        self._replica.ticket_settled(ticket_id)
+
+    # -- cancel -------------------------------------------------------------------------------
+
+    async def _cancel(self, queued: Queued) -> None:
+        """Stop the task for good: its turn, the messages queued behind it, its tickets."""
+        if self.terminal:
+            await self._write([], consumed=(queued.id,))
+            return
+        turn, mapper = self._turn, self._mapper
+        if turn is not None:
+            async with self._lock:  # so the turn is never stopped half-way through a write
+                turn.cancel()
+            await asyncio.wait([turn])
+            self._turn = None
+        self._queue.clear()  # messages behind the turn: consumed unrun, their waiters see the end
+        await self._end(
+            mapper or TurnMapper(self.task_id, self.task.context_id), TaskState.CANCELED, CANCELED,
+            consumed=tuple(self._open),
+        )
+
+    # -- recovery -----------------------------------------------------------------------------
+
+    async def _recover_cut_turn(self) -> None:
+        """The turn that was running when its replica died: see the module docstring."""
+        if self.terminal:
+            await self._write([], turn=False)
+            return
+        events = TurnMapper(self.task_id, self.task.context_id)
+        closing = events.close_interrupted(await self._store.read(self.task_id))
+        if any(t.pending for t in await self._store.tickets(self.task_id)):
+            cut = dataclasses.replace(
+                events.working(),
+                status=Status(TaskState.WORKING, agent_message([TextPart(CUT)], self.task_id, self.task.context_id)),
+                metadata={META_KEY: {"parked": True, "turnCut": True}},
+            )
+            async with self._lock:
+                await self._write([*closing, cut], turn=False)
+            log.warning("task %s: its turn was cut; parked on its pending tickets", self.task_id)
+            return
+        async with self._lock:
+            await self._write([*closing, events.end(TaskState.FAILED, LOST)], turn=False)
+        log.warning("task %s: its turn was lost with its replica; failed", self.task_id)
+
+
+def is_json(value: Any) -> bool:
+    try:
+        dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,110 @@
+"""In-process fan-out of a store's writes to the watchers and lease holders of this process.
+
+A store that other processes (or replicas) share tells its hub about every change: frames
+it wrote itself (`frames`: handed over as they are, no decoding) and changes it learnt of
+from elsewhere (`poke`: the watcher reads them from the store), and commands queued for a
+task (`ring`). `follow` and `bell` are what `TaskStore.watch` and `TaskStore.doorbell` are
+made of: a watcher registers before it reads, so no frame falls between its read and its
+wait, and frames it already has are dropped by sequence number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from a2a_server.model import Frame
+
+__all__ = ["Hub"]
+
+Batch = list[tuple[int, Frame]]
+Read = Callable[[str, int], Awaitable[Batch]]
+
+
+class _Watcher:
+    __slots__ = ("wake", "waiting")
+
+    def __init__(self) -> None:
+        self.waiting: list[Batch | None] = []  # a batch of frames, or None: read the store
+        self.wake = asyncio.Event()
+
+    def push(self, item: Batch | None) -> None:
+        self.waiting.append(item)
+        self.wake.set()
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._watchers: dict[str, set[_Watcher]] = {}
+        self._bells: dict[str, set[asyncio.Event]] = {}
+
+    def watched(self) -> set[str]:
+        """The tasks someone here follows (a store reading from elsewhere needs them)."""
+        return set(self._watchers) | set(self._bells)
+
+    # -- what the store tells it --------------------------------------------------------------
+
+    def frames(self, task_id: str, batch: Batch) -> None:
+        for w in self._watchers.get(task_id, ()):
+            w.push(batch)
+
+    def poke(self, task_id: str) -> None:
+        for w in self._watchers.get(task_id, ()):
+            w.push(None)
+
+    def ring(self, task_id: str) -> None:
+        for bell in self._bells.get(task_id, ()):
+            bell.set()
+
+    def poke_all(self) -> None:
+        """Something may have changed everywhere (a reconnect): everyone looks again."""
+        for task_id in list(self._watchers):
+            self.poke(task_id)
+        for task_id in list(self._bells):
+            self.ring(task_id)
+
+    # -- what watchers use --------------------------------------------------------------------
+
+    async def follow(self, read: Read, task_id: str, after: int) -> AsyncIterator[Batch]:
+        w = _Watcher()
+        self._watchers.setdefault(task_id, set()).add(w)
+        try:
+            last = after
+            batch = await read(task_id, last)
+            while True:
+                fresh = [(s, f) for s, f in batch if s > last]
+                if fresh:
+                    if fresh[0][0] != last + 1:  # a gap: what was written meanwhile
+                        fresh = [(s, f) for s, f in await read(task_id, last) if s > last]
+                    if fresh:
+                        last = fresh[-1][0]
+                        yield fresh
+                await w.wake.wait()
+                w.wake.clear()
+                items, w.waiting = w.waiting, []
+                if any(item is None for item in items):
+                    batch = await read(task_id, last)
+                else:
+                    batch = [entry for item in items if item is not None for entry in item]
+        finally:
+            self._forget(self._watchers, task_id, w)
+
+    async def bell(self, task_id: str) -> AsyncIterator[None]:
+        bell = asyncio.Event()
+        self._bells.setdefault(task_id, set()).add(bell)
+        try:
+            while True:
+                yield None
+                await bell.wait()
+                bell.clear()
+        finally:
+            self._forget(self._bells, task_id, bell)
+
+    @staticmethod
+    def _forget(table: dict[str, set[Any]], task_id: str, item: Any) -> None:
+        entries = table.get(task_id)
+        if entries is not None:
+            entries.discard(item)
+            if not entries:
+                del table[task_id]
