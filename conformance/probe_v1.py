@@ -41,11 +41,11 @@ def ends(event: Event) -> bool:
     """A 1.0 stream has no `final`: it ends after an error, a Message, or a status update
     in a terminal or interrupted state (spec 1.0 §3.1.2)."""
     body = event.body if isinstance(event.body, dict) else {}
-    result = body.get("result") if isinstance(body.get("result"), dict) else {}
-    if "error" in body or "message" in result:
+    result = body.get("result")
+    if "error" in body or isinstance(result, dict) and "message" in result:
         return True
-    status = (result.get("statusUpdate") or {}).get("status") if isinstance(result.get("statusUpdate"), dict) else None
-    return isinstance(status, dict) and status.get("state") in TERMINAL | INTERRUPTED
+    update = result.get("statusUpdate") if isinstance(result, dict) else None
+    return state_of(update) in TERMINAL | INTERRUPTED
 
 
 def state_of(task: Any) -> Any:

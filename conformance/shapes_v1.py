@@ -21,7 +21,15 @@ import binascii
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 __all__ = ["ROLES", "SHAPES", "STATES", "TIMESTAMP", "problem"]
 
@@ -203,7 +211,7 @@ class AgentCapabilities(_Shape):
 
 
 class StringList(_Shape):
-    items: list[str] = Field(None, alias="list")  # type: ignore[assignment]
+    items: list[str] = Field(None, alias="list")  # type: ignore[arg-type]
 
 
 class SecurityRequirement(_Shape):

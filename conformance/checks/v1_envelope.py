@@ -4,6 +4,7 @@ params (§5.5) and the content type (§9.1)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from conformance.model import Fail
@@ -94,7 +95,7 @@ async def invalid_params(v: V1Probe) -> None:
 
 @v1_check("v1.jsonrpc.snake-case", "5.5", "must", "Params in the proto's snake_case names are accepted too")
 async def snake_case(v: V1Probe) -> None:
-    context_id = f"conformance-snake-{v.probe.next_id()}"
+    context_id = f"conformance-snake-{uuid.uuid4()}"
     message = {"message_id": f"conformance-{context_id}", "role": "ROLE_USER", "parts": [{"text": "hello"}],
                "context_id": context_id}
     sent = await v.rpc("SendMessage", {"message": message, "configuration": {"return_immediately": True}})
