@@ -16,6 +16,7 @@ from a2a_server import Settings, create_app
 from a2a_server.runner.conformance import ConformanceRunner
 from conformance import Outcome, run_suite
 from conformance.checks import ALL_CHECKS
+from conformance.checks.v1_card import ONLY_0_3
 from tests.conftest import LiveServer, free_port
 from tests.faults import Fault, FaultHolder, Faulty
 from tests.test_conformance import (
@@ -291,3 +292,28 @@ async def test_check_fails_on_its_fault(faulty: tuple[FaultHolder, str], check_i
     (r,) = report.results
     assert r.outcome is Outcome.FAIL, f"{check_id} did not notice {fault.name!r}: {r.outcome} {r.detail}"
     assert r.detail
+
+
+def _only_1_0(c: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in c.items() if k not in ONLY_0_3}
+    return {**kept, "supportedInterfaces": [i for i in c["supportedInterfaces"] if i["protocolVersion"] == "1.0"]}
+
+
+@pytest.mark.parametrize(("card", "served", "skipped"), [
+    (_only_1_0, "v1.card.schema", "card.schema"),
+    (lambda c: {k: v for k, v in c.items() if k != "supportedInterfaces"}, "card.schema", "v1.card.schema"),
+])
+async def test_a_version_the_card_does_not_declare_is_skipped(
+    faulty: tuple[FaultHolder, str], card: Any, served: str, skipped: str
+) -> None:
+    holder, url = faulty
+    holder.fault = Fault("one version only", card=card)
+    try:
+        report = await run_suite(url, [BY_ID["card.declares"], BY_ID[served], BY_ID[skipped]], timeout=10)
+    finally:
+        holder.fault = None
+    declares, ran, other = report.results
+    assert declares.outcome is Outcome.PASS and ran.outcome is Outcome.PASS, (declares.detail, ran.detail)
+    version = BY_ID[skipped].version
+    assert other.outcome is Outcome.SKIP and other.detail == f"the card declares no JSON-RPC interface for protocol {version}"
+    assert report.interfaces.url(version) is None and report.interfaces.url(BY_ID[served].version) == url + "/"

@@ -189,6 +189,8 @@ async def subscribe_live(v: V1Probe) -> None:
     first, body = member(got[0])
     if first != "task" or body.get("id") != task["id"]:
         raise Fail(f"the first event is a {first!r}, not the current Task")
+    if state_of(body) != state_of(task):
+        raise Fail(f"the first event shows the task {state_of(body)}, but it was {state_of(task)}")
     last = check_closing(s, TERMINAL, v.probe.close_grace)
     if state_of(last.get("statusUpdate")) != "TASK_STATE_CANCELED":
         raise Fail(f"the stream ended {state_of(last.get('statusUpdate'))}, but the task was canceled")
