@@ -1,4 +1,4 @@
-"""`a2a-server conformance URL [--json FILE]` and `python -m conformance URL`."""
+"""`a2a-server conformance URL [--version 0.3|1.0] [--json FILE]` and `python -m conformance URL`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--timeout", type=float, default=15.0, help="seconds per call (default 15)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument("--version", dest="versions", choices=("0.3", "1.0"), action="append",
+                        help="check only this protocol version (repeatable; default: whatever the card declares)")
+    parser.add_argument("--webhook-host", metavar="HOST",
+                        help="listen on HOST for push deliveries (an address the agent can reach); "
+                             "without it the delivery checks are skipped")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"\r[{i + 1}/{n}] {check.id:<40}", end="", file=sys.stderr, flush=True)
 
-    report = asyncio.run(run_suite(args.url, timeout=args.timeout, progress=progress))
+    report = asyncio.run(run_suite(args.url, timeout=args.timeout, progress=progress,
+                                   versions=args.versions, webhook_host=args.webhook_host))
     if not args.quiet:
         print("\r" + " " * 50 + "\r", end="", file=sys.stderr)
     print(as_table(report))

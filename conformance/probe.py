@@ -12,14 +12,17 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from conformance.discovery import Interfaces, find_interfaces
 from conformance.model import Fail, Skip
 from conformance.triggers import COMPLETE, INPUT_REQUIRED, PARK
+from conformance.webhook import Webhook
 
 __all__ = ["Event", "Probe", "Reply", "Stream"]
 
@@ -77,7 +80,9 @@ class Probe:
         self.http = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         self.card: dict[str, Any] | None = None
         self.card_path: str | None = None
-        self.rpc_url = self.given_url
+        self.rpc_url = self.given_url  # of protocol 0.3
+        self.interfaces = Interfaces(why="the card was not read")
+        self.webhook: Webhook | None = None  # a receiver of the suite's own, when it has one
         self._ids = itertools.count(1)
         self._memo: dict[str, Any] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -88,7 +93,8 @@ class Probe:
     # -- discovery ---------------------------------------------------------------------------
 
     async def discover(self) -> None:
-        """Fetch the card (spec §5.3) and take the JSON-RPC URL from it when it gives one."""
+        """Fetch the card (spec 0.3 §5.3, 1.0 §8.2) and find the JSON-RPC interface of each
+        protocol version it declares."""
         for path in ("/.well-known/agent-card.json", "/.well-known/agent.json"):
             try:
                 response = await self.http.get(self.base + path)
@@ -102,17 +108,8 @@ class Probe:
                 if isinstance(card, dict):
                     self.card, self.card_path = card, path
                     break
-        if self.card is not None:
-            self.rpc_url = self._jsonrpc_url(self.card) or self.given_url
-
-    @staticmethod
-    def _jsonrpc_url(card: dict[str, Any]) -> str | None:
-        if card.get("preferredTransport", "JSONRPC") == "JSONRPC" and isinstance(card.get("url"), str):
-            return card["url"]  # type: ignore[no-any-return]
-        for interface in card.get("additionalInterfaces") or []:
-            if isinstance(interface, dict) and interface.get("transport") == "JSONRPC":
-                return interface.get("url")  # type: ignore[no-any-return]
-        return None
+        self.interfaces = find_interfaces(self.card)
+        self.rpc_url = self.interfaces.v0_3 or self.given_url
 
     def declares(self, capability: str) -> bool:
         caps = (self.card or {}).get("capabilities") or {}
@@ -149,23 +146,29 @@ class Probe:
 
     async def result(self, method: str, params: Any = None) -> Any:
         """The result of a call that must succeed; fails the check otherwise."""
-        reply = await self.rpc(method, params)
+        return self.result_of(await self.rpc(method, params), method)
+
+    @staticmethod
+    def result_of(reply: Reply, method: str) -> Any:
+        """The result of `reply`, which must be a success; fails the check otherwise."""
         if not isinstance(reply.body, dict) or "result" not in reply.body:
             raise Fail(f"{method} failed: {describe(reply)}")
         return reply.body["result"]
 
     async def stream(
         self, method: str, params: Any, *, request_id: Any = ..., headers: dict[str, str] | None = None,
-        max_seconds: float | None = None, on_event: Any = None,
+        max_seconds: float | None = None, on_event: Any = None, url: str | None = None,
+        ends: Callable[[Event], bool] | None = None,
     ) -> Stream:
-        """POST a streaming call and read it: to the final frame (then up to `close_grace` more
-        for the server to close), or `max_seconds`."""
+        """POST a streaming call and read it: to the final frame (`ends`; by default 0.3's
+        `final:true`, a Message or an error), then up to `close_grace` more for the server to
+        close; or `max_seconds`."""
         rid = self.next_id() if request_id is ... else request_id
         body = json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}).encode()
         limit = max_seconds or self.timeout
         hdrs = {"Content-Type": "application/json", "Accept": "text/event-stream", **(headers or {})}
         try:
-            async with self.http.stream("POST", self.rpc_url, content=body, headers=hdrs, timeout=limit) as response:
+            async with self.http.stream("POST", url or self.rpc_url, content=body, headers=hdrs, timeout=limit) as response:
                 out = Stream(response.status_code, response.headers.get("content-type", ""))
                 if not out.content_type.startswith("text/event-stream"):
                     raw = (await response.aread()).decode(errors="replace")
@@ -175,12 +178,14 @@ class Probe:
                         parsed = None
                     out.reply = Reply(response.status_code, out.content_type, parsed, raw)
                     return out
-                await self._read_events(response, out, limit, on_event)
+                await self._read_events(response, out, limit, on_event, ends or _ends_0_3)
                 return out
         except httpx.HTTPError as exc:
             raise Fail(f"the stream broke: {type(exc).__name__}") from None
 
-    async def _read_events(self, response: httpx.Response, out: Stream, limit: float, on_event: Any) -> None:
+    async def _read_events(
+        self, response: httpx.Response, out: Stream, limit: float, on_event: Any, ends: Callable[[Event], bool]
+    ) -> None:
         deadline = time.monotonic() + limit
         final_at: float | None = None
         buffer = ""
@@ -208,10 +213,7 @@ class Probe:
                 out.events.append(event)
                 if on_event is not None:
                     await on_event(event)
-                result = event.body.get("result") if isinstance(event.body, dict) else None
-                if final_at is None and (isinstance(event.body, dict) and "error" in event.body or (
-                    isinstance(result, dict) and (result.get("final") is True or result.get("kind") == "message")
-                )):
+                if final_at is None and ends(event):
                     final_at = time.monotonic()
 
     # -- messages and shared tasks -------------------------------------------------------------
@@ -246,14 +248,21 @@ class Probe:
     async def fresh(self, name: str) -> Any:
         """A new task for a check that changes it: "open" or "input-required". Once one
         could not be made, the others are skipped at once, for the same reason."""
-        known = self._memo.get(f"fresh:{name}")
+        known = self.known(f"fresh:{name}")
         if isinstance(known, Skip):
             raise known
         value = await self._make(name)
         if isinstance(value, Skip):
-            self._memo[f"fresh:{name}"] = value
+            self.remember(f"fresh:{name}", value)
             raise value
         return value
+
+    def known(self, name: str) -> Any:
+        """What `memo` or `remember` kept under `name`, or None."""
+        return self._memo.get(name)
+
+    def remember(self, name: str, value: Any) -> None:
+        self._memo[name] = value
 
     async def _make(self, name: str) -> Any:
         maker = getattr(self, f"_make_{name.replace('-', '_')}")
@@ -298,6 +307,12 @@ class Probe:
                 return task
             await asyncio.sleep(0.1)
         return None
+
+
+def _ends_0_3(event: Event) -> bool:
+    body = event.body if isinstance(event.body, dict) else {}
+    result = body.get("result")
+    return "error" in body or isinstance(result, dict) and (result.get("final") is True or result.get("kind") == "message")
 
 
 def _parse_block(block: str) -> Event | None:

@@ -1,10 +1,13 @@
 """Deliberately broken A2A endpoints: our real app behind an ASGI wrapper that injects one
 fault into what it answers (a wrong code, a missing final, a frame without its id, chunks that
-do not add up, ...). The conformance suite's own tests run each check against its faults."""
+do not add up, an ErrorInfo with the wrong reason, ...), or into what it is asked (a page
+token dropped, push credentials lost), or answers in its place (a version refused). The
+conformance suite's own tests run each check against its faults."""
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +25,9 @@ class Fault:
     event: Callable[[str | None, Any, int, Body], list[Body]] | None = None  # -> replacement events
     content_type: str | None = None  # of event streams
     hold_open: float = 0.0  # keep an event stream open this long after it ends
+    request: Callable[[Any], Any] | None = None  # rewrites the JSON-RPC request the app sees
+    answer: Callable[[dict[str, str], Any], Body | None] | None = None  # (headers, request) -> answer in the app's place
+    json_content_type: str | None = None  # of JSON answers
 
 
 class FaultHolder:
@@ -52,6 +58,17 @@ class Faulty:
         except ValueError:
             request = None
         method = request.get("method") if isinstance(request, dict) else None
+        if fault.answer is not None:
+            headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+            canned = fault.answer(headers, request)
+            if canned is not None:
+                await _send_json(send, 200, canned)
+                return
+        if fault.request is not None and isinstance(request, dict):
+            request = fault.request(copy.deepcopy(request))
+            raw = json.dumps(request).encode()
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+                     + [(b"content-length", str(len(raw)).encode())]}
         replayed = False
 
         async def replay() -> dict[str, Any]:
@@ -108,7 +125,7 @@ class Faulty:
                 elif fault.reply:
                     parsed = fault.reply(method, request, parsed)
                 data = json.dumps(parsed).encode()
-            await _send_raw(send, start, data)
+            await _send_raw(send, start, data, fault.json_content_type)
 
         await self.app(scope, replay, relay)
 
@@ -136,9 +153,12 @@ def _transform_block(fault: Fault, method: str | None, request: Any, block: str,
     )
 
 
-async def _send_raw(send: Any, start: dict[str, Any], data: bytes) -> None:
-    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+async def _send_raw(send: Any, start: dict[str, Any], data: bytes, content_type: str | None = None) -> None:
+    dropped = {b"content-length", b"content-type"} if content_type else {b"content-length"}
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in dropped]
     headers.append((b"content-length", str(len(data)).encode()))
+    if content_type:
+        headers.append((b"content-type", content_type.encode()))
     await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
     await send({"type": "http.response.body", "body": data})
 

@@ -139,6 +139,8 @@ def leaky(m: str | None, req: Any, body: Any) -> Any:
 
 FAULTS: dict[str, list[Fault]] = {
     "card.served": [Fault("card path 404", card_status=404)],
+    "card.declares": [Fault("card without a JSON-RPC interface", card=lambda c: {
+        k: v for k, v in c.items() if k not in ("url", "supportedInterfaces", "additionalInterfaces")})],
     "card.schema": [Fault("card without skills", card=lambda c: {k: v for k, v in c.items() if k != "skills"})],
     "card.url": [Fault("card url not the endpoint", card=lambda c: {**c, "url": c["url"] + "nowhere/"})],
     "card.protocol-version": [Fault("protocolVersion 1.0", card=lambda c: {**c, "protocolVersion": "1.0"})],
@@ -216,10 +218,12 @@ def faulty() -> Iterator[tuple[FaultHolder, str]]:
 
 
 def test_every_check_has_a_broken_endpoint() -> None:
-    assert set(FAULTS) == set(BY_ID), set(FAULTS) ^ set(BY_ID)
+    not_v1 = {c.id for c in ALL_CHECKS if c.version != "1.0"}  # 1.0's: tests/test_conformance_v1.py
+    assert set(FAULTS) == not_v1, set(FAULTS) ^ not_v1
     assert len(BY_ID) == len(ALL_CHECKS), "check ids are unique"
     for c in ALL_CHECKS:
         assert re.fullmatch(r"\d+(\.\d+)*", c.section) and c.level in ("must", "should") and c.title
+        assert c.version in ("0.3", "1.0", "any") and c.id.startswith("v1.") == (c.version == "1.0")
 
 
 CASES = [(check_id, fault) for check_id, faults in FAULTS.items() for fault in faults]
@@ -251,12 +255,12 @@ def _serve(app: Any) -> LiveServer:
 @pytest.mark.parametrize("agent", ["conformance", "demo"])
 async def test_our_server_passes_every_must_check(agent: str, tmp_path: Path) -> None:
     port = free_port()
-    settings = Settings(store=f"sqlite:///{tmp_path}/t.db", port=port)
+    settings = Settings(store=f"sqlite:///{tmp_path}/t.db", port=port, push_allow_hosts="127.0.0.1")
     runner = ConformanceRunner(streaming_timeout=0.5) if agent == "conformance" else fast_demo()
     server = LiveServer(create_app(settings, runner), port)
     server.start()
     try:
-        report = await run_suite(server.url, timeout=10)
+        report = await run_suite(server.url, timeout=10, webhook_host="127.0.0.1")
     finally:
         server.stop()
     print("\n" + as_table(report))
@@ -270,23 +274,23 @@ async def test_our_server_passes_every_must_check(agent: str, tmp_path: Path) ->
 def _readme_sdk_failures() -> set[str]:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme.split("<!-- sdk-departures -->")[1].split("<!-- /sdk-departures -->")[0]
-    return set(re.findall(r"^\| `([a-z.-]+)` \|", section, flags=re.M))
+    return set(re.findall(r"^\| `([a-z0-9.-]+)` \|", section, flags=re.MULTILINE))
 
 
 async def test_the_official_sdk_server_departs_only_as_the_readme_says() -> None:
     from conformance.sdk_echo import build_app
 
     port = free_port()
-    server = LiveServer(build_app(f"http://127.0.0.1:{port}/", slow_seconds=30), port)
+    server = LiveServer(build_app(f"http://127.0.0.1:{port}/", push=True, slow_seconds=30), port)
     server.start()
     try:
-        report = await run_suite(server.url, timeout=10)
+        report = await run_suite(server.url, timeout=10, webhook_host="127.0.0.1")
     finally:
         server.stop()
     print("\n" + as_table(report))
     failed = {r.check.id for r in report.results if r.outcome is Outcome.FAIL}
     assert failed == _readme_sdk_failures(), "update the README's list of SDK departures"
-    assert report.counts()["pass"] >= 35, "the suite ran against the SDK for real"
+    assert report.counts("0.3")["pass"] >= 35 and report.counts("1.0")["pass"] >= 50, "the suite ran against the SDK for real"
 
 
 def test_cli_table_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -303,6 +307,10 @@ def test_cli_table_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFix
         assert "[1/" in table.err  # the progress line
         data = json.loads(out.read_text())
         assert data["summary"]["mustFailures"] == 0 and len(data["results"]) == len(ALL_CHECKS)
+        assert {r["version"] for r in data["results"]} == {"any", "0.3", "1.0"}
+        assert conformance_main([server.url, "--quiet", "--version", "1.0", "--json", str(out)]) == 0
+        capsys.readouterr()
+        assert {r["version"] for r in json.loads(out.read_text())["results"]} == {"any", "1.0"}
         holder.fault = FAULTS["sse.final"][0]
         assert conformance_main([server.url, "--quiet"]) == 1
         assert "FAIL" in capsys.readouterr().out

@@ -1,10 +1,11 @@
-"""Agent card checks (spec §5) and the honesty of its capabilities (§7.2, §7.5, §7.10)."""
+"""Agent card checks of protocol 0.3 (spec §5) and the honesty of its capabilities (§7.2, §7.5,
+§7.10)."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
+from conformance.discovery import jsonrpc_0_3_url
 from conformance.model import Fail, Skip, check
 from conformance.probe import Probe, describe
 from conformance.shapes import problem
@@ -14,19 +15,6 @@ def _card(p: Probe) -> dict:  # type: ignore[type-arg]
     if p.card is None:
         raise Fail("no agent card at /.well-known/agent-card.json (nor the legacy agent.json)")
     return p.card
-
-
-@check("card.served", "5.3", "must", "The card is served at /.well-known/agent-card.json")
-async def served(p: Probe) -> None:
-    response = await p.http.get(p.base + "/.well-known/agent-card.json")
-    if response.status_code != 200:
-        raise Fail(f"GET /.well-known/agent-card.json answered HTTP {response.status_code}")
-    if not response.headers.get("content-type", "").startswith("application/json"):
-        raise Fail(f"the card is served as {response.headers.get('content-type')!r}, not application/json")
-    try:
-        json.loads(response.text)
-    except ValueError:
-        raise Fail("the card is not JSON") from None
 
 
 @check("card.schema", "5.5", "must", "The card is a valid AgentCard")
@@ -39,7 +27,7 @@ async def schema(p: Probe) -> None:
 @check("card.url", "5.6.1", "must", "The card's url is the JSON-RPC endpoint of its preferred transport")
 async def url(p: Probe) -> None:
     card = _card(p)
-    target = p._jsonrpc_url(card)
+    target = jsonrpc_0_3_url(card)
     if target is None:
         raise Fail(f"no JSON-RPC interface: preferredTransport is {card.get('preferredTransport')!r} "
                    "and additionalInterfaces lists none")
@@ -110,4 +98,4 @@ async def extended_card(p: Probe) -> None:
         raise Fail(f"no extended card is declared, yet the method gave {describe(reply)}, not -32007")
 
 
-CHECKS = (served, schema, url, protocol_version, interfaces, streaming_honest, push_honest, extended_card)
+CHECKS = (schema, url, protocol_version, interfaces, streaming_honest, push_honest, extended_card)
