@@ -154,8 +154,10 @@ async def stream(
     stop_after: int | None = None,
     on_event: Callable[[Event], None] | None = None,
     version: str = "0.3",
+    stop_when: Callable[[Event], bool] | None = None,
 ) -> SSE:
-    """Read an SSE response to the end (or `stop_after` events, then drop the connection)."""
+    """Read an SSE response to the end (or `stop_after` events, or the first for which
+    `stop_when` holds, then drop the connection)."""
     payload = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
     out = SSE()
     if version == "1.0":
@@ -181,6 +183,8 @@ async def stream(
                     if on_event is not None:
                         on_event(event)
                     if stop_after is not None and len(out.events) >= stop_after:
+                        return out
+                    if stop_when is not None and stop_when(event):
                         return out
     return out
 

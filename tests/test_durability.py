@@ -136,6 +136,66 @@ async def test_sigkill_with_a_pending_ticket_then_settle_after_restart(tmp_path:
         assert f"Ticket {pending['ticketId']} settled: resolved." in chunks_text(frames)
 
 
+async def test_sigkill_right_after_the_ticket_frame_keeps_the_ticket(
+    tmp_path: Path, servers: list[ServerProcess]
+) -> None:
+    """The bug of issue 12: stream `build website`, kill the server once the ticket frame
+    and the first words after it arrived (before the turn's last words). The client was told a ticket exists, so it
+    must stay pending: the task parks `working` (its open answer closed as interrupted), the
+    build system's later result is taken, and the task finishes, its resume turn told the
+    earlier one was cut."""
+    db = tmp_path / "tasks.db"
+    server = ServerProcess(db).start()  # the demo: a word every 20 ms, the build 3 s
+    servers.append(server)
+    deferred: list[str] = []
+
+    def saw(event: Any) -> bool:
+        result = event.body.get("result", {})
+        for part in (result.get("status", {}).get("message") or {}).get("parts", []):
+            if part.get("kind") == "data" and part["data"].get("type") == "tool_deferred":
+                deferred.append(part["data"]["ticketId"])
+        return bool(deferred) and result.get("kind") == "artifact-update"
+
+    async with server.client() as client:
+        before = await stream(client, "message/stream", {"message": user_message("build website")},
+                              stop_when=saw)
+    server.kill()
+    assert deferred, [e.result for e in before.events]
+    task_id = before.frames[0]["id"]
+
+    again = ServerProcess(db, port=server.port).start()
+    servers.append(again)
+    async with again.client() as client:
+        async def parked() -> Any:
+            t = (await rpc(client, "tasks/get", {"id": task_id}))["result"]
+            return t if (t.get("metadata") or {}).get("a2aServer", {}).get("turnCut") else None
+
+        task = await wait_for(parked)
+        assert task["status"]["state"] == "working", "the turn's ticket was announced: no failure"
+        assert "cut short" in task["status"]["message"]["parts"][0]["text"]
+        pending = await rpc(client, "a2aserver.tickets/list", {"taskId": task_id, "state": "pending"})
+        assert [t["ticketId"] for t in pending["result"]] == deferred
+        result = {"target": "website", "status": "success"}
+        settled = await rpc(client, "a2aserver.tickets/resolve", {"ticketId": deferred[0], "output": result})
+        assert settled["result"]["state"] == "resolved"  # taken, not -32051
+
+        async def done() -> Any:
+            t = (await rpc(client, "tasks/get", {"id": task_id}))["result"]
+            return t if t["status"]["state"] == "completed" else None
+
+        final = await wait_for(done)
+        log = await full_log(client, task_id)
+        frames = [f for _, f in log]
+        assert_stream_rules(frames)
+        assert [s for s, _ in log] == list(range(1, len(log) + 1))
+        interrupted = [f for f in frames if f["kind"] == "artifact-update"
+                       and (f["artifact"].get("metadata") or {}).get("a2aServer", {}).get("interrupted")]
+        assert len(interrupted) == 1 and interrupted[0]["lastChunk"] is True
+        answer = chunks_text(frames)
+        assert answer.startswith("Started") and "cut short" in answer  # what was said stays and answer.endswith("Build of website finished: success. ")
+        assert "turnCut" not in (final.get("metadata") or {}).get("a2aServer", {})
+
+
 async def test_restart_between_settlement_and_resume_turn_resumes(tmp_path: Path, servers: list[ServerProcess]) -> None:
     """The demo build's background work dies with the process; settled from outside after the
     restart, the task still finishes."""

@@ -181,6 +181,9 @@ class DemoRunner:
             yield event
 
     async def _resume(self, turn: Turn) -> AsyncIterator[RunnerEvent]:
+        if turn.cut:  # the turn that started the build died with its server
+            async for event in self._say("(My earlier turn was cut short when the server stopped.) "):
+                yield event
         for s in turn.settled:
             if s.state == "resolved" and isinstance(s.output, dict):
                 line = f"Build of {s.output.get('target')} finished: {s.output.get('status')}. "
