@@ -46,7 +46,7 @@ from a2a_server.supervisor import Supervisor
 from a2a_server.extensions import TICKETS_EXTENSION, TICKETS_EXTENSION_URI
 from agent_card import CARD_PATHS, build_card
 
-__all__ = ["create_app", "public_card"]
+__all__ = ["app_from_environment", "create_app", "public_card"]
 
 log = logging.getLogger("a2a_server")
 
@@ -168,6 +168,11 @@ def create_app(
     app.state.handler = handler
     app.state.card = card_doc
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The app of one of `--workers N` processes: the settings from `A2A_SERVER_*`."""
+    return create_app(Settings.from_env())
 
 
 def _required_extensions(settings: Settings) -> frozenset[str]:

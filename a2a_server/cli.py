@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(public_card(settings, runner), indent=2))
         return 0
     try:
-        app = create_app(settings, runner)
+        app = create_app(settings, runner)  # one worker serves it; with more, each builds its own
     except ValueError as exc:  # a store it cannot open, say
         print(f"a2a-server: {exc}", file=sys.stderr)
         return 2
@@ -79,12 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     print(f"a2a-server: {runner.name} at {settings.rpc_url} (card: "
-          f"{settings.rpc_url.rstrip('/')}/.well-known/agent-card.json)", file=sys.stderr)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+          f"{settings.rpc_url.rstrip('/')}/.well-known/agent-card.json"
+          f"{f'; {settings.workers} workers' if settings.workers > 1 else ''})", file=sys.stderr)
+    serve = dict(host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+    if settings.workers == 1:
+        uvicorn.run(app, **serve)  # type: ignore[arg-type]
+        return 0
+    # uvicorn's workers are processes started afresh: they read these settings back from the
+    # environment (`app_from_environment`), and share the store as replicas do
+    os.environ.update(settings.environment())
+    uvicorn.run("a2a_server.app:app_from_environment", factory=True, workers=settings.workers, **serve)  # type: ignore[arg-type]
     return 0

@@ -28,6 +28,7 @@ class Settings:
 
     host: str = _opt("127.0.0.1", "interface to listen on")
     port: int = _opt(8000, "TCP port to listen on")
+    workers: int = _opt(1, "server processes on the port (uvicorn's workers), sharing the store")
     agent: str = _opt("demo", "the runner: demo, conformance, or MODULE:ATTR")
     public_url: str | None = _opt(None, "public URL of the JSON-RPC endpoint (for the card)")
     model: str | None = _opt(None, "--agent openai: the model name")
@@ -89,6 +90,20 @@ class Settings:
     def __post_init__(self) -> None:
         if self.card_format not in ("merged", "1.0", "0.3"):
             raise ValueError(f"--card-format must be merged, 1.0 or 0.3, not {self.card_format!r}")
+        if self.workers < 1:
+            raise ValueError("--workers must be 1 or more")
+        if self.workers > 1 and self.store == "memory":
+            raise ValueError("--workers needs a store the workers share: sqlite:///PATH or redis://")
+
+    def environment(self) -> dict[str, str]:
+        """These settings as `A2A_SERVER_*` variables (those that differ from the defaults),
+        for processes that rebuild them with `from_env`."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value != f.default and value is not None:
+                out[env_name(f.name)] = str(value).lower() if isinstance(value, bool) else str(value)
+        return out
 
     @property
     def rpc_url(self) -> str:

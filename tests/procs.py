@@ -19,9 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent  # where `python -m` finds `tests.
 class ServerProcess:
     def __init__(
         self, db: Path, *args: str, port: int | None = None, python: str = sys.executable,
-        **env: str,
+        store: str | None = None, **env: str,
     ) -> None:
-        self.db = db
+        self.db = db  # the SQLite file, unless `store` names another store; its folder holds the log
+        self.store = store or f"sqlite:///{db}"
         self.python = python  # another venv's, to serve an agent of a framework installed there
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -32,7 +33,7 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         cmd = [self.python, "-m", "a2a_server", "serve", "--port", str(self.port),
-               "--store", f"sqlite:///{self.db}", "--log-level", "warning", *self.args]
+               "--store", self.store, "--log-level", "warning", *self.args]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                          cwd=ROOT)

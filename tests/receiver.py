@@ -1,12 +1,15 @@
 """A webhook receiver for push tests: a small ASGI app that records what it is sent.
 
-Per path it can fail the first N requests (HTTP 503), or hang (never answer)."""
+Per path it can fail the first N requests (HTTP 503), or hang (never answer); for all paths
+it can answer slowly (`delay` seconds), or refuse everything (503) until a moment
+(`refuse_until`, in `time.monotonic()`)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +36,8 @@ class Receiver:
     fail_first: dict[str, int] = field(default_factory=dict)
     hang: set[str] = field(default_factory=set)
     attempts: dict[str, int] = field(default_factory=dict)
+    delay: float = 0.0
+    refuse_until: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -46,7 +51,9 @@ class Receiver:
             failing = self.fail_first.get(path, 0) >= self.attempts[path]
         if path in self.hang:
             await asyncio.sleep(3600)
-        if failing:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if failing or time.monotonic() < self.refuse_until:
             return Response(status_code=503)
         with self.lock:
             self.received.append(Received(path, dict(request.headers), body))

@@ -1,0 +1,1 @@
+"""Agents the tests serve in server subprocesses (`--agent tests.agents.<module>:<attr>`)."""
