@@ -73,13 +73,86 @@ async def test_the_file_survives_reopening_and_is_shared(tmp_path: Path) -> None
 
 
 async def test_a_file_of_another_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    old = sqlite3.connect(path)
-    old.execute("CREATE TABLE tasks (id TEXT PRIMARY KEY)")  # what an older server left
-    old.commit()
-    old.close()
+    path = tmp_path / "newer.db"
+    newer = sqlite3.connect(path)
+    newer.execute("CREATE TABLE tasks (id TEXT PRIMARY KEY)")  # what a later version might leave
+    newer.execute("PRAGMA user_version = 99")
+    newer.commit()
+    newer.close()
     with pytest.raises(StoreVersionError, match="another a2a-server version"):
         SQLiteStore(str(path))
+
+
+# The tables of a2a-server 0.1.0, which kept protocol 0.3 JSON (as it was released).
+SCHEMA_0 = """
+CREATE TABLE tasks (id TEXT PRIMARY KEY, context_id TEXT NOT NULL, state TEXT NOT NULL,
+    running_owner TEXT, created_at REAL NOT NULL, ended_at REAL);
+CREATE INDEX tasks_context ON tasks (context_id);
+CREATE TABLE events (task_id TEXT NOT NULL, seq INTEGER NOT NULL, frame BLOB NOT NULL,
+    PRIMARY KEY (task_id, seq)) WITHOUT ROWID;
+CREATE TABLE snapshots (task_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, task BLOB NOT NULL);
+CREATE TABLE tickets (id TEXT PRIMARY KEY, task_id TEXT NOT NULL, context_id TEXT NOT NULL,
+    tool_name TEXT NOT NULL, tool_call_id TEXT NOT NULL, state TEXT NOT NULL, resume_hint TEXT,
+    created_at REAL NOT NULL, deadline REAL, output BLOB, error TEXT,
+    delivered INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE memory (id INTEGER PRIMARY KEY AUTOINCREMENT, context_id TEXT NOT NULL,
+    message BLOB NOT NULL);
+CREATE TABLE push_configs (task_id TEXT NOT NULL, id TEXT NOT NULL, config BLOB NOT NULL,
+    created_at REAL NOT NULL, PRIMARY KEY (task_id, id));
+CREATE TABLE push_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL,
+    config_id TEXT NOT NULL, body BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    due_at REAL NOT NULL DEFAULT 0);
+"""
+
+
+async def test_a_file_of_0_1_0_is_brought_up_to_date(tmp_path: Path) -> None:
+    """Upgrading loses nothing: every row of a 0.1.0 file (0.3 JSON inside) is read back with
+    the 0.3 codec; a turn it recorded as running becomes a cut turn to take over."""
+    from a2a_server.jsoncodec import dumps_bytes
+    from a2a_server.protocol import v0_3
+    from a2a_server.store.sqlite_migrate import CUT_OWNER
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA_0)
+    done = turn_frames(["hel", "lo"])
+    frames = [new_task(), *done]
+    wire = [dumps_bytes(v0_3.frame_json(f)) for f in frames]
+    old.execute("INSERT INTO tasks VALUES ('t1', 'c1', 'completed', NULL, 1.0, 2.0)")
+    old.executemany("INSERT INTO events VALUES ('t1', ?, ?)", list(enumerate(wire, start=1)))
+    old.execute("INSERT INTO snapshots VALUES ('t1', 1, ?)", (wire[0],))
+    cut = new_task("t2")
+    old.execute("INSERT INTO tasks VALUES ('t2', 'c1', 'working', 'host:1:1', 3.0, NULL)")
+    old.executemany("INSERT INTO events VALUES ('t2', ?, ?)", [
+        (1, dumps_bytes(v0_3.frame_json(cut))),
+        (2, dumps_bytes(v0_3.frame_json(StatusUpdate("t2", "c1", Status(TaskState.WORKING))))),
+    ])
+    old.execute("INSERT INTO snapshots VALUES ('t2', 1, ?)", (dumps_bytes(v0_3.frame_json(cut)),))
+    said = Message(Role.USER, (TextPart("my name is Ada"),), "m1", "t1", "c1")
+    old.execute("INSERT INTO memory (context_id, message) VALUES ('c1', ?)", (dumps_bytes(v0_3.message_json(said)),))
+    old.execute("INSERT INTO tickets VALUES ('k1', 't2', 'c1', 'build', 'call-1', 'pending', NULL, 3.0, 9e9, NULL, NULL, 0)")
+    old.execute("INSERT INTO push_configs VALUES ('t2', 'default', ?, 3.0)",
+                (dumps_bytes({"id": "default", "url": "https://example.com/h", "token": "t"}),))
+    old.execute("INSERT INTO push_outbox (task_id, config_id, body) VALUES ('t2', 'default', ?)",
+                (dumps_bytes(v0_3.task_json(cut)),))
+    old.commit()
+    old.close()
+
+    store = SQLiteStore(str(path))
+    first = await store.load("t1")
+    assert first is not None and first.task == fold(None, frames) and first.principal == ""
+    assert [f for _, f in await store.read("t1")] == frames
+    assert await store.memory("", "c1") == [said]
+    second = await store.load("t2")
+    assert second is not None and second.turn_running and second.lease_owner == CUT_OWNER
+    assert await store.leases(float("inf")) == [("t2", CUT_OWNER)]  # expired: the first sweep's
+    assert [t.id for t in await store.tickets("t2")] == ["k1"]
+    (config,) = await store.push_configs("t2")
+    assert (config.url, config.token, config.protocol) == ("https://example.com/h", "t", "0.3")
+    (delivery,) = await store.take_deliveries(now=10**10, hold=1, limit=5)
+    assert delivery.config_id == "default"
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+    await store.close()
 
 
 def test_open_store_urls(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, model_validator
 
 from a2a_server import calls, model
 from a2a_server.model import (
@@ -467,3 +467,56 @@ def _skill(skill: Any, card: AgentCard) -> dict[str, Any]:
     out["inputModes"] = list(skill.input_modes or card.input_modes)
     out["outputModes"] = list(skill.output_modes or card.output_modes)
     return out
+
+
+# -- reading our own 0.3 output back (the SQLite files of a2a-server 0.1.0 held it) -----------
+
+
+def read_message(d: dict[str, Any]) -> _Message:
+    return Message.model_validate(d).to_model()
+
+
+def _read_status(d: dict[str, Any]) -> Status:
+    message = d.get("message")
+    return Status(
+        model.TaskState(d["state"]), None if message is None else read_message(message),
+        d.get("timestamp") or model.now_iso(),
+    )
+
+
+def _read_artifact(d: dict[str, Any]) -> model.Artifact:
+    parts = tuple(_PART.validate_python(p).to_model() for p in d["parts"])
+    return model.Artifact(
+        d["artifactId"], parts, d.get("name"), d.get("description"), d.get("metadata"),
+        tuple(d.get("extensions") or ()),
+    )
+
+
+def read_frame(d: dict[str, Any]) -> Frame:
+    """A frame as `frame_json` wrote it."""
+    kind = d["kind"]
+    if kind == "task":
+        return Task(
+            d["id"], d["contextId"], _read_status(d["status"]),
+            [read_message(m) for m in d.get("history", ())],
+            [_read_artifact(a) for a in d.get("artifacts", ())], d.get("metadata"),
+        )
+    if kind == "status-update":
+        return StatusUpdate(
+            d["taskId"], d["contextId"], _read_status(d["status"]), bool(d.get("final")),
+            d.get("metadata"),
+        )
+    if kind == "artifact-update":
+        return ArtifactUpdate(
+            d["taskId"], d["contextId"], _read_artifact(d["artifact"]), bool(d.get("append")),
+            bool(d.get("lastChunk")), d.get("metadata"),
+        )
+    return read_message(d)
+
+
+def read_push_config(d: dict[str, Any]) -> PushConfig:
+    """A PushNotificationConfig as set by a 0.3 client (with its id)."""
+    return PushNotificationConfig.model_validate(d).to_model()
+
+
+_PART = TypeAdapter(Part)

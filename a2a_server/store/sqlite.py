@@ -71,6 +71,7 @@ from a2a_server.store.codec import (
 )
 from a2a_server.store.hub import Hub
 from a2a_server.store.paging import page_token, read_page_token
+from a2a_server.store.sqlite_migrate import is_schema_0, migrate_from_0
 from a2a_server.tickets import Ticket
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "StoreVersionError"]
@@ -204,11 +205,14 @@ class SQLiteStore:
         self._feed_seen = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM feed").fetchone()[0]
 
     def _prepare(self) -> None:
-        """Create the schema in a new file; refuse a file of another schema version."""
+        """Create the schema in a new file, bring an older file up to it, refuse a file of
+        another (newer) schema version."""
         db = self._db
         version = db.execute("PRAGMA user_version").fetchone()[0]
         tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-        if tables and version != SCHEMA_VERSION:
+        if tables and version == 0 and is_schema_0(db):
+            migrate_from_0(db, _SCHEMA)  # a file of a2a-server 0.1.0
+        elif tables and version != SCHEMA_VERSION:
             raise StoreVersionError(
                 f"{self.path} holds tasks in the format of another a2a-server version (schema "
                 f"{version}, this one reads {SCHEMA_VERSION}); point --store at a new file"
