@@ -19,6 +19,7 @@ import uvicorn
 
 from a2a_server import Settings, create_app
 from a2a_server.runner.demo import DemoRunner
+from tests.receiver import Receiver
 
 
 @pytest.fixture
@@ -110,6 +111,16 @@ def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    """A webhook receiver on a real port: (its record, its URL)."""
+    r = Receiver()
+    live = LiveServer(r.app, free_port())
+    live.start()
+    yield r, live.url
+    live.stop()
 
 
 async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:

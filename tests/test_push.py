@@ -7,7 +7,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +27,6 @@ from tests.schema import validate, validate_result
 pytestmark = pytest.mark.anyio
 
 FAST = {"push_allow_hosts": "127.0.0.1", "push_backoff_seconds": 0.05}
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[Receiver, str]]:
-    r = Receiver()
-    live = LiveServer(r.app, free_port())
-    live.start()
-    yield r, live.url
-    live.stop()
 
 
 def states(received: list[Any]) -> list[str]:

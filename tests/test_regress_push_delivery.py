@@ -9,7 +9,6 @@ import pytest
 from a2a_server.runner.demo import DemoRunner
 from tests.client import rpc, send, user_message
 from tests.conftest import in_process
-from tests.test_push import receiver  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 

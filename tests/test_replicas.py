@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.client import assert_stream_rules, chunks_text, rpc, send, stream, user_message
-from tests.conftest import LiveServer, free_port, wait_for
+from tests.conftest import wait_for
 from tests.procs import ServerProcess
 from tests.receiver import Receiver
 from tests.redis_server import redis_url
@@ -150,15 +150,6 @@ async def test_a_killed_mid_turn_and_mid_ticket_then_settled_through_c(replicas:
         frames = [f for _, f in await full_log(cb, task_id)]
         assert_stream_rules(frames)
         assert chunks_text(frames).endswith("resumed (cut: True) with ok")
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[Receiver, str]]:
-    r = Receiver()
-    live = LiveServer(r.app, free_port())
-    live.start()
-    yield r, live.url
-    live.stop()
 
 
 def _in_order(states: list[str]) -> bool:

@@ -6,7 +6,6 @@ creator's version, and one store for both versions."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 
 from a2a_server.runner.conformance import ConformanceRunner
 from tests.client import V1, rpc, send, stream, user_message
-from tests.conftest import LiveServer, free_port, in_process, wait_for
+from tests.conftest import in_process, wait_for
 from tests.proto import validate_stream_response, validate_v1, validate_v1_error
 from tests.receiver import Receiver
 from tests.schema import validate
@@ -167,15 +166,6 @@ async def test_cancel_and_subscribe() -> None:
         assert only.seq is None and only.body["error"]["code"] == -32004
         unknown = await stream(client, "SubscribeToTask", {"id": "nope"}, version="1.0")
         assert unknown.events[0].body["error"]["code"] == -32001
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[Receiver, str]]:
-    r = Receiver()
-    live = LiveServer(r.app, free_port())
-    live.start()
-    yield r, live.url
-    live.stop()
 
 
 async def test_push_configs_and_bodies_in_the_creators_version(receiver: tuple[Receiver, str]) -> None:
