@@ -9,8 +9,10 @@ the lease go when nothing is left to do (the store keeps it while commands wait)
 
 Turns: a message's turn opens with the Task (its history holding the message) on a task that
 goes on, runs the runner (`turn.run_turn`) and ends the task completed, failed, rejected or
-interrupted; or parks it `working` while tickets it deferred are pending, with a frame saying
-so. When the last pending ticket settles, the runner gets a resume turn with the results.
+input-required; or parks it, with a frame saying so, `working` while tickets it deferred are
+pending, or `auth-required` (streams stay open: the authorization comes as a settled ticket
+or with the next message). When the last pending ticket settles, the runner gets a resume
+turn with the results.
 
 A turn whose lease expired (its replica died) is cut: the actor that takes the task over
 closes the artifacts it left open (an empty last chunk marked interrupted) and fails the
@@ -30,7 +32,15 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from a2a_server.jsoncodec import dumps
-from a2a_server.mapping import META_KEY, TurnMapper, agent_message, apply, ours, task_usage, worth_notifying
+from a2a_server.mapping import (
+    META_KEY,
+    TurnMapper,
+    agent_message,
+    apply,
+    ours,
+    task_usage,
+    worth_notifying,
+)
 from a2a_server.model import (
     FINAL_STATES,
     INTERRUPTED_STATES,
@@ -39,7 +49,6 @@ from a2a_server.model import (
     Message,
     Status,
     StatusUpdate,
-    Task,
     TaskState,
     TextPart,
 )
@@ -268,7 +277,7 @@ class TaskActor:
         return True
 
     async def _resume_request(self) -> _TurnRequest | None:
-        if self.state is not TaskState.WORKING:
+        if self.state is not TaskState.WORKING and self.state is not TaskState.AUTH_REQUIRED:
             return None
         tickets = await self._store.tickets(self.task_id)
         if any(t.pending for t in tickets) or all(t.delivered for t in tickets):
@@ -332,14 +341,23 @@ class TaskActor:
 
     async def _finish(self, request: _TurnRequest, mapper: TurnMapper, end: End) -> None:
         usage = end.usage
-        if isinstance(end, InputRequired | AuthRequired):
-            state = TaskState.INPUT_REQUIRED if isinstance(end, InputRequired) else TaskState.AUTH_REQUIRED
+        if isinstance(end, InputRequired):
             memory = self._memory(request.message, end.prompt)
             async with self._lock:
                 await self._write(
-                    [*mapper.finish(), mapper.end(state, end.prompt, usage=usage, data=end.data)],
+                    [*mapper.finish(), mapper.end(TaskState.INPUT_REQUIRED, end.prompt, usage=usage, data=end.data)],
                     memory=memory, turn=False,
                 )
+            return
+        if isinstance(end, AuthRequired):
+            # the stream stays open: the authorization comes out of band (a ticket of this
+            # turn settles, and a resume turn goes on) or with the next message (its turn)
+            memory = self._memory(request.message, end.prompt)
+            frame = mapper.end(TaskState.AUTH_REQUIRED, end.prompt, usage=usage, data=end.data)
+            mine = {**ours(frame.metadata), "parked": True}
+            frame = dataclasses.replace(frame, final=False, metadata={META_KEY: mine})
+            async with self._lock:
+                await self._write([*mapper.finish(), frame], memory=memory, turn=False)
             return
         if isinstance(end, Failed | Rejected):
             said = end.error if isinstance(end, Failed) else end.reason

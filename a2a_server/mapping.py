@@ -411,13 +411,16 @@ def _set_flag(task: Task, name: str, on: bool) -> None:
 
 def worth_notifying(frames: Sequence[Frame], state: TaskState) -> bool:
     """Whether these frames, written to a task in `state`, make a push notification: `working`
-    after `submitted`, a ticket settling, and every final state (terminal or interrupted)."""
+    after `submitted`, a ticket settling, every final state (terminal or input-required), and
+    `auth-required`."""
     for frame in frames:
         if type(frame) is not StatusUpdate:
             continue
         assert isinstance(frame, StatusUpdate)
         new = frame.status.state
         if frame.final or (new is TaskState.WORKING and state is TaskState.SUBMITTED):
+            return True
+        if new is TaskState.AUTH_REQUIRED and state is not new:  # not final: its stream stays open
             return True
         if any(t["state"] != "pending" for t in ours(frame.metadata).get("tickets", ())):
             return True

@@ -6,6 +6,8 @@ Prompts (case does not matter; also listed in the README and as skill examples i
   build website             a deferred build tool that settles a few seconds later
   broken tool               a tool that fails; the agent recovers
   ask me                    asks back (input-required); the next message answers
+  connect calendar          needs the user's consent first (auth-required): a ticket settled
+                            out of band grants it, or the next message ("approve")
   fail                      the run fails
   my name is Ada / what is my name / recall   conversation memory of the context
 Anything else is echoed. Answers stream word by word with a small delay.
@@ -25,6 +27,7 @@ from typing import Any
 from a2a_server.model import Message, Role
 from a2a_server.runner.base import Skill, Turn
 from a2a_server.runner.events import (
+    AuthRequired,
     Completed,
     Failed,
     InputRequired,
@@ -41,6 +44,8 @@ from a2a_server.runner.events import (
 __all__ = ["DemoRunner", "safe_eval", "tokens"]
 
 ASK_PROMPT = "Happy to. What should I call you?"
+CONSENT_PROMPT = "I need your consent to connect your {service}."
+_APPROVALS = ("approve", "approved", "yes", "ok", "i consent", "consent")
 
 SKILLS = (
     Skill("clock", "Clock", "Tells the current UTC time with a clock tool.", ("tools",), ("time",)),
@@ -73,6 +78,15 @@ SKILLS = (
         ("input-required",),
         ("ask me",),
     ),
+    Skill(
+        "connect",
+        "Connect a service",
+        "Needs the user's consent before it connects a service (auth-required): the task "
+        "waits, its stream open, until the consent ticket is settled out of band or the next "
+        "message approves.",
+        ("auth-required", "deferred"),
+        ("connect calendar",),
+    ),
     Skill("fail", "Fail", "Makes the run fail.", ("errors",), ("fail",)),
     Skill(
         "memory",
@@ -89,7 +103,7 @@ class DemoRunner:
     name = "a2a-server demo agent"
     description = (
         "An offline, deterministic agent that shows every feature of a2a-server: streaming, "
-        "tools, deferred tools, input-required, failures and conversation memory."
+        "tools, deferred tools, input-required, auth-required, failures and conversation memory."
     )
     skills = SKILLS
 
@@ -105,8 +119,12 @@ class DemoRunner:
         text = turn.text.strip()
         low = text.lower()
         yield StepStarted(1)
-        if _last_agent_said(turn.history) == ASK_PROMPT and not turn.new_task:
+        last = _last_agent_said(turn.history) if not turn.new_task else None
+        if last == ASK_PROMPT:
             async for event in self._say(f"Nice to meet you, {text}!"):
+                yield event
+        elif last is not None and last.startswith(CONSENT_PROMPT.split("{")[0]):
+            async for event in self._consent_answer(turn, low):
                 yield event
         elif low in ("time", "clock", "what time is it", "what time is it?"):
             async for event in self._clock():
@@ -122,6 +140,10 @@ class DemoRunner:
                 yield event
         elif low.startswith("ask"):
             yield InputRequired(ASK_PROMPT)
+            return
+        elif low.startswith("connect"):
+            async for event in self._connect(turn, text[7:].strip() or "calendar"):
+                yield event
             return
         elif low == "fail":
             async for event in self._say("Trying... "):
@@ -180,18 +202,50 @@ class DemoRunner:
         async for event in self._say("The broken tool failed, as it always does; no harm done."):
             yield event
 
+    async def _connect(self, turn: Turn, service: str) -> AsyncIterator[RunnerEvent]:
+        """Ask for consent: a ticket for it (settled by whoever grants it), and auth-required."""
+        ticket_id = _consent_ticket(turn.task_id)
+        yield ToolStarted("connect", "call-connect", {"service": service})
+        yield ToolDeferred("connect", "call-connect", ticket_id, "settled when the user consents")
+        prompt = CONSENT_PROMPT.format(service=service)
+        yield AuthRequired(
+            f"{prompt} Grant it by settling ticket {ticket_id} (a2aserver.tickets/resolve), or "
+            "answer this task with \"approve\".",
+            data={"ticketId": ticket_id, "service": service},
+        )
+
+    async def _consent_answer(self, turn: Turn, low: str) -> AsyncIterator[RunnerEvent]:
+        """The next message after the consent prompt: it approves, or it declines."""
+        ticket_id = _consent_ticket(turn.task_id)
+        if low.strip(" .!") in _APPROVALS:
+            yield ToolBackgroundResolved("connect", ticket_id, {"granted": True, "by": "message"})
+            async for event in self._say("Thanks for your consent. "):
+                yield event
+        else:
+            yield ToolBackgroundFailed("connect", ticket_id, "the user did not consent")
+            async for event in self._say("Understood: I will not connect it. "):
+                yield event
+
     async def _resume(self, turn: Turn) -> AsyncIterator[RunnerEvent]:
         if turn.cut:  # the turn that started the build died with its server
             async for event in self._say("(My earlier turn was cut short when the server stopped.) "):
                 yield event
         for s in turn.settled:
-            if s.state == "resolved" and isinstance(s.output, dict):
+            if s.tool_name == "connect":
+                line = "Connected: your consent was granted. " if s.state == "resolved" else (
+                    f"Not connected: {s.error or s.state}. "
+                )
+            elif s.state == "resolved" and isinstance(s.output, dict):
                 line = f"Build of {s.output.get('target')} finished: {s.output.get('status')}. "
             else:
                 line = f"{s.tool_name} ended {s.state}: {s.error or s.output}. "
             async for event in self._say(line):
                 yield event
         yield Completed()
+
+
+def _consent_ticket(task_id: str) -> str:
+    return f"consent-{task_id}"
 
 
 def tokens(text: str) -> list[str]:
@@ -239,7 +293,7 @@ _OPS: dict[type, Any] = {
 _MAX_BITS = 4096  # results stay well inside what prints quickly (and Python's digit limit)
 
 
-def _bits(value: int | float) -> int:
+def _bits(value: float) -> int:
     return abs(int(value)).bit_length() if isinstance(value, int) else 64
 
 
