@@ -28,13 +28,16 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from a2a_server.auth import Authenticator, AuthFailed
 from a2a_server.errors import ContentTypeNotSupported
+from a2a_server.extensions import TICKETS_EXTENSION, TICKETS_EXTENSION_URI
 from a2a_server.handler import CallContext, RequestHandler
 from a2a_server.janitor import Janitor
 from a2a_server.jsoncodec import dumps_bytes, loads
-from a2a_server.jsonrpc import Dispatcher, error_response, requested_version
+from a2a_server.jsonrpc import Dispatcher, Reply, error_response, requested_version
+from a2a_server.limits import RateLimiter, StreamClaim, StreamSlots
 from a2a_server.methods import METHODS
-from a2a_server.protocol import card_json
+from a2a_server.protocol import card_json, refusal_json
 from a2a_server.push import PushSender
 from a2a_server.push_guard import Resolver, system_resolver
 from a2a_server.replica import Replica
@@ -43,8 +46,8 @@ from a2a_server.settings import Settings
 from a2a_server.sse import encode_error, event_stream
 from a2a_server.store.base import TaskStore, open_store
 from a2a_server.supervisor import Supervisor
-from a2a_server.extensions import TICKETS_EXTENSION, TICKETS_EXTENSION_URI
-from agent_card import CARD_PATHS, build_card
+from agent_card import CARD_PATHS, AgentCard, build_card
+from agent_card.extended import extended_card, read_extension
 
 __all__ = ["app_from_environment", "create_app", "public_card"]
 
@@ -52,6 +55,10 @@ log = logging.getLogger("a2a_server")
 
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _CARD_MAX_AGE = 300  # seconds a client may cache the card
+_AUTH_REFUSALS = {
+    401: "Missing or invalid credentials.",
+    403: "The credentials do not grant access to this agent.",
+}
 
 
 class _TooLarge(Exception):
@@ -84,7 +91,15 @@ def create_app(
     dispatcher = Dispatcher(handler, METHODS, required_extensions=required)
     janitor = Janitor(settings, replica)
     known_extensions = frozenset({TICKETS_EXTENSION_URI}) | required
-    card_doc = public_card(settings, runner)
+    authenticator = Authenticator(settings)
+    rate = settings.limit("rate_limit")
+    limiter = RateLimiter(rate) if rate else None
+    streams = settings.limit("max_streams")
+    slots = StreamSlots(int(streams)) if streams else None
+    card = _card(settings, runner)
+    if settings.extended_card:  # read and checked now: a bad file stops the start
+        handler.extended_card = extended_card(card, read_extension(settings.extended_card))
+    card_doc = card_json(card, settings.card_format)
     card_body = dumps_bytes(card_doc)
     card_headers = {
         "Cache-Control": f"public, max-age={_CARD_MAX_AGE}",
@@ -97,10 +112,17 @@ def create_app(
         middleware layers)."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
+            caller = await authenticator.check(headers)
+        except AuthFailed as failed:  # never says which part was wrong
+            await _refuse(send, failed.status, _AUTH_REFUSALS[failed.status], {"WWW-Authenticate": failed.challenge})
+            return
+        if limiter is not None and (wait := limiter.admit(caller.principal)) is not None:
+            await _refuse(send, 429, "Too many requests: retry after Retry-After seconds.", {"Retry-After": str(wait)})
+            return
+        try:
             body = await _read_body(headers, receive, settings.max_body_bytes)
         except _TooLarge:
-            error = {"error": f"request body larger than {settings.max_body_bytes} bytes"}
-            await _send(send, 413, dumps_bytes(error))
+            await _refuse(send, 413, f"The request body is larger than {settings.max_body_bytes} bytes.")
             return
         version = _version(headers, scope)
         if not _json_body(headers.get("content-type"), body):
@@ -109,10 +131,24 @@ def create_app(
             await _send(send, 200, dumps_bytes(error_response(refused, _peek_id(body), errors_in)))
             return
         requested = _extensions(headers)
+        claim = StreamClaim(slots, caller.principal)
         ctx = CallContext(
-            extensions=requested, last_event_id=headers.get("last-event-id"), version=version
+            extensions=requested, last_event_id=headers.get("last-event-id"), version=version,
+            principal=caller.principal, take_stream_slot=claim.take,
         )
-        reply = await dispatcher.dispatch(body, ctx)
+        try:
+            await _answer(scope, receive, send, headers, await dispatcher.dispatch(body, ctx), requested)
+        finally:
+            claim.release()  # the stream, if it was one, has ended
+
+    async def _answer(
+        scope: Scope, receive: Receive, send: Send, headers: dict[str, str], reply: Reply,
+        requested: frozenset[str],
+    ) -> None:
+        if reply.too_many_streams:
+            limit = settings.limit("max_streams")
+            await _refuse(send, 429, f"Too many open streams (the limit is {limit:g} per caller).")
+            return
         extra = {}
         activated = requested & known_extensions
         if activated:  # echo what we activated (extensions guide), in both header spellings
@@ -155,6 +191,7 @@ def create_app(
             close = getattr(runner, "aclose", None)  # optional: a runner's own resources
             if close is not None:
                 await close()
+            await authenticator.aclose()
             if owns_store:
                 await handler.store.close()
 
@@ -181,15 +218,18 @@ def _required_extensions(settings: Settings) -> frozenset[str]:
 
 def public_card(settings: Settings, runner: Runner) -> dict[str, Any]:
     """The agent card the app serves (as JSON), for these settings and this runner."""
+    return card_json(_card(settings, runner), settings.card_format)
+
+
+def _card(settings: Settings, runner: Runner) -> AgentCard:
     required = _required_extensions(settings)
-    card = build_card(
+    return build_card(
         settings,
         name=runner.name,
         description=runner.description,
         skills=runner.skills,
         extensions=[TICKETS_EXTENSION, *({"uri": u, "required": True} for u in sorted(required))],
     )
-    return card_json(card, settings.card_format)
 
 
 class _A2AApp(Starlette):
@@ -246,6 +286,11 @@ async def _send(
     ]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _refuse(send: Send, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    """Refuse a request at the HTTP level (see `protocol.refusal_json`)."""
+    await _send(send, status, dumps_bytes(refusal_json(status, message)), "application/json", headers)
 
 
 def _wants_sse(accept: str | None) -> bool:

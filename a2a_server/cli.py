@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from a2a_server.runner.loader import RunnerLoadError, load_runner
-from a2a_server.settings import Settings, env_name
+from a2a_server.settings import Settings, env_name, field_kind
 
 __all__ = ["main"]
 
@@ -28,7 +28,7 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     for f in dataclasses.fields(Settings):
         flag = "--" + f.name.replace("_", "-")
         help_text = f"{f.metadata.get('help', '')} (env {env_name(f.name)}; default {f.default})"
-        kind = str(f.type)
+        kind = field_kind(f)
         if kind == "bool":
             parser.add_argument(
                 flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
@@ -79,10 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    for chatty in ("httpx", "httpcore"):  # they log every request's full URL, query and all
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     print(f"a2a-server: {runner.name} at {settings.rpc_url} (card: "
           f"{settings.rpc_url.rstrip('/')}/.well-known/agent-card.json"
           f"{f'; {settings.workers} workers' if settings.workers > 1 else ''})", file=sys.stderr)
     serve = dict(host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+    if settings.ssl_certfile:  # HTTPS, uvicorn's; the card's URLs say https (Settings.rpc_url)
+        serve.update(ssl_certfile=settings.ssl_certfile, ssl_keyfile=settings.ssl_keyfile)
     if settings.workers == 1:
         uvicorn.run(app, **serve)  # type: ignore[arg-type]
         return 0

@@ -17,7 +17,8 @@
     ├── VersionNotSupported       -32009  (1.0: the A2A-Version is not served)
     ├── TicketNotFound            -32050  (server-defined: the deferred-tickets extension)
     ├── TicketConflict            -32051  (server-defined: settled already, differently)
-    └── PushConfigNotFound        -32052  (server-defined: no such push notification config)
+    ├── PushConfigNotFound        -32052  (server-defined: no such push notification config)
+    └── TooManyPendingTasks       -32053  (server-defined: --max-pending-tasks reached)
 
 Only `jsonrpc.py` turns these into wire errors (on the 1.0 path with a google.rpc.ErrorInfo
 whose `reason` each class names). The message given to the constructor must be safe to show
@@ -45,6 +46,7 @@ __all__ = [
     "TaskNotFound",
     "TicketConflict",
     "TicketNotFound",
+    "TooManyPendingTasks",
     "UnsupportedOperation",
     "VersionNotSupported",
 ]
@@ -167,3 +169,9 @@ class PushConfigNotFound(A2AError):
     code = -32052
     reason = "PUSH_CONFIG_NOT_FOUND"
     default_message = "Push notification config not found"
+
+
+class TooManyPendingTasks(A2AError):
+    code = -32053
+    reason = "TOO_MANY_PENDING_TASKS"
+    default_message = "Too many tasks not yet ended; wait for some to end, or cancel some"

@@ -20,7 +20,7 @@ from a2a_server.mapping import ours
 from a2a_server.model import TERMINAL_STATES, Frame, StatusUpdate, Task
 from a2a_server.store.base import TaskStore
 
-__all__ = ["Item", "ends_turn", "frames", "is_final", "until", "turn_frames"]
+__all__ = ["Item", "ends_turn", "frames", "is_final", "turn_frames", "until"]
 
 Item = tuple[int, Frame] | None
 

@@ -13,14 +13,16 @@ Tasks belong to the principal that created them: to anyone else a task is unknow
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from a2a_server import calls, follow
 from a2a_server.errors import (
     InvalidParams,
     TaskNotCancelable,
     TaskNotFound,
+    TooManyPendingTasks,
     UnsupportedOperation,
 )
 from a2a_server.mapping import new_task
@@ -42,7 +44,14 @@ from a2a_server.settings import Settings
 from a2a_server.store.base import CancelCommand, Loaded, MemoryAdd, MessageCommand, TaskStore
 from a2a_server.store.paging import BadPageToken
 
+if TYPE_CHECKING:
+    from agent_card import AgentCard
+
 __all__ = ["CallContext", "PrimedStream", "RequestHandler"]
+
+
+def _always() -> bool:
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,8 @@ class CallContext:
     last_event_id: str | None = None  # the SSE `Last-Event-ID` request header
     version: str | None = None  # the `A2A-Version` the client declared (header or query)
     principal: str = ""  # who is calling ("": anonymous, when no auth is configured)
+    # claims one of the caller's stream slots (`limits.StreamClaim.take`); False: none left
+    take_stream_slot: Callable[[], bool] = _always
 
 
 class PrimedStream:
@@ -87,7 +98,11 @@ class RequestHandler:
         self.runner = replica.runner
         self.store: TaskStore = replica.store
         self.push_allow_hosts = parse_allow_hosts(settings.push_allow_hosts)
+        self.ticket_principals = frozenset(
+            p.strip() for p in (settings.ticket_principals or "").split(",") if p.strip()
+        )
         self.resolve: Resolver = system_resolver  # webhook host lookups for the SSRF guard
+        self.extended_card: AgentCard | None = None  # `--extended-card`, merged (app.py)
 
     async def task_of(self, task_id: str, ctx: CallContext) -> Loaded:
         """The caller's task as the store has it; TaskNotFound if unknown or another's."""
@@ -155,6 +170,12 @@ class RequestHandler:
         reply = await self._direct_reply(task_id, context_id, message, ctx)
         if reply is not None:
             return reply
+        limit = self.settings.limit("max_pending_tasks")
+        if limit and await self.store.open_tasks(ctx.principal) >= limit:
+            raise TooManyPendingTasks(
+                f"This caller has {limit:g} tasks not yet ended, the most it may have; wait for "
+                "some to end, or cancel some."
+            )
         message = dataclasses.replace(message, task_id=task_id, context_id=context_id)
         actor = await self.replica.create(new_task(task_id, context_id, message), ctx.principal)
         if push is not None:

@@ -62,6 +62,7 @@ class Reply:
     frame: Callable[[Frame], Any] | None = None
     version: str = "0.3"  # the protocol version the reply speaks
     streaming: bool = False  # the body answers a streaming method (see `app._wants_sse`)
+    too_many_streams: bool = False  # a stream refused: the caller has its limit open (HTTP 429)
 
 
 def requested_version(header: str | None) -> str | None:
@@ -118,6 +119,8 @@ class Dispatcher:
                 request_id, error_response(refused, request_id, form), version=form,
                 streaming=spec is not None and spec.streaming,
             )
+        if spec is not None and spec.streaming and not ctx.take_stream_slot():
+            return Reply(request_id, version=version, too_many_streams=True)
         try:
             # the envelope is checked and parsed already: straight to jsonrpcserver's dispatch
             # of one request (method lookup, argument binding, the call, the error mapping)

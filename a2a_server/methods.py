@@ -42,12 +42,17 @@ class MethodSpec:
 
 
 async def _extended_card(handler: RequestHandler, params: Any, ctx: CallContext) -> Any:
-    raise AuthenticatedExtendedCardNotConfigured()
+    """The extended card, to a caller the edge authenticated (every caller that gets here)."""
+    if handler.extended_card is None:
+        raise AuthenticatedExtendedCardNotConfigured()
+    return handler.extended_card
 
 
 async def _extended_card_v1(handler: RequestHandler, params: Any, ctx: CallContext) -> Any:
-    # 1.0 §3.1.11: not declared in the card (capabilities.extendedAgentCard) is -32004
-    raise UnsupportedOperation("This agent does not declare an extended agent card.")
+    if handler.extended_card is None:
+        # 1.0 §3.1.11: not declared in the card (capabilities.extendedAgentCard) is -32004
+        raise UnsupportedOperation("This agent does not declare an extended agent card.")
+    return handler.extended_card
 
 
 def _pair(result: tuple[str, Any]) -> Any:
@@ -105,7 +110,7 @@ METHODS: dict[str, MethodSpec] = {
     "tasks/pushNotificationConfig/delete": MethodSpec(
         _V03, v0_3.parse_push_config_ref, push_api.delete_config
     ),
-    "agent/getAuthenticatedExtendedCard": MethodSpec(_V03, None, _extended_card),
+    "agent/getAuthenticatedExtendedCard": MethodSpec(_V03, None, _extended_card, v0_3.card_json),
     # protocol 1.0 (PascalCase, ProtoJSON)
     "SendMessage": MethodSpec(
         _V10, v1_0.parse_send, RequestHandler.send_message, v1_0.send_result_json
@@ -135,7 +140,7 @@ METHODS: dict[str, MethodSpec] = {
     "DeleteTaskPushNotificationConfig": MethodSpec(
         _V10, v1_0.parse_push_config_ref, push_api.delete_config
     ),
-    "GetExtendedAgentCard": MethodSpec(_V10, _none, _extended_card_v1),
+    "GetExtendedAgentCard": MethodSpec(_V10, _none, _extended_card_v1, v1_0.card_json),
     # the deferred-tickets extension (extensions.TICKETS_EXTENSION)
     "a2aserver.tickets/list": MethodSpec(
         EXTENSION, tickets.parse_list, ticket_api.list_tickets, tickets.tickets_json

@@ -46,7 +46,7 @@ from a2a_server.store.base import Delivery, TaskStore
 from a2a_server.store.codec import load_task
 from a2a_server.supervisor import Supervisor
 
-__all__ = ["PushSender", "auth_header", "retry_delay", "sign"]
+__all__ = ["PushSender", "auth_header", "retry_delay", "shown_url", "sign"]
 
 log = logging.getLogger("a2a_server")
 
@@ -66,6 +66,20 @@ def retry_delay(attempts: int, settings: Settings) -> float:
     hit at once)."""
     base = settings.push_backoff_seconds * 2.0 ** min(attempts - 1, 60)
     return min(base, settings.push_backoff_max_seconds) * (0.5 + random.random() / 2)
+
+
+def shown_url(url: str) -> str:
+    """A webhook URL as a log line may show it: without its query, fragment and user info,
+    where clients put tokens."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def auth_header(config: PushConfig) -> str | None:
@@ -157,13 +171,13 @@ class PushSender:
             if now - delivery.created_at >= self._settings.push_retry_window:
                 log.warning(
                     "push to %s for task %s dropped after %d attempts over %.0fs: %s",
-                    config.url, delivery.task_id, delivery.attempts + 1, now - delivery.created_at,
+                    shown_url(config.url), delivery.task_id, delivery.attempts + 1, now - delivery.created_at,
                     problem,
                 )
                 await self._store.finish_delivery(delivery, None)
                 return
             delay = retry_delay(delivery.attempts + 1, self._settings)
-            log.info("push to %s failed (%s); retry %d in %.1fs", config.url, problem,
+            log.info("push to %s failed (%s); retry %d in %.1fs", shown_url(config.url), problem,
                      delivery.attempts + 1, delay)
             await self._store.finish_delivery(delivery, now + delay)
         finally:
@@ -179,7 +193,7 @@ class PushSender:
         except TimeoutError:
             return "timed out"
         except Exception as exc:
-            log.warning("push to %s failed: %r", config.url, exc)
+            log.warning("push to %s failed: %s", shown_url(config.url), type(exc).__name__)
             return type(exc).__name__
 
     async def _post_once(self, config: PushConfig, body: bytes, content_type: str) -> str | None:

@@ -13,9 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ENV_PREFIX", "Settings", "env_name"]
+__all__ = ["ENV_PREFIX", "Settings", "env_name", "field_kind"]
 
 ENV_PREFIX = "A2A_SERVER_"
+
+_LIMIT_DEFAULTS = {"rate_limit": 50.0, "max_streams": 32, "max_pending_tasks": 1000}
+"""The limits per principal in force when a scheme is configured and a limit is not set."""
 
 
 def _opt(default: Any, help: str, **extra: Any) -> Any:
@@ -74,6 +77,35 @@ class Settings:
     )
     memory_messages: int = _opt(50, "messages of conversation memory kept per context")
     keepalive_seconds: float = _opt(15.0, "SSE keep-alive comment interval on idle streams")
+    api_keys: str | None = _opt(
+        None, "a file of API keys, a line `PRINCIPAL KEY` each (re-read when it changes); "
+        "clients send X-API-Key"
+    )
+    jwt_jwks: str | None = _opt(None, "bearer JWTs: the signing keys, a JWKS file or URL")
+    jwt_issuer: str | None = _opt(None, "bearer JWTs: the issuer (iss) they must carry")
+    jwt_audience: str | None = _opt(None, "bearer JWTs: the audience (aud) they must carry")
+    jwt_required_scope: str | None = _opt(None, "bearer JWTs: a scope every token must grant (403 without)")
+    oauth_metadata_url: str | None = _opt(
+        None, "the authorization server's metadata (RFC 8414 or OpenID discovery), for the card"
+    )
+    ticket_principals: str | None = _opt(
+        None, "principals (besides a task's owner) that may settle its tickets, comma-separated"
+    )
+    extended_card: str | None = _opt(
+        None, "a JSON file merged over the public card for authenticated callers (more skills...)"
+    )
+    ssl_certfile: str | None = _opt(None, "serve HTTPS: the certificate (PEM)")
+    ssl_keyfile: str | None = _opt(None, "serve HTTPS: the private key (PEM)")
+    rate_limit: float | None = _opt(
+        None, "requests per second per principal (token bucket; HTTP 429); default 50 with "
+        "auth, off without; 0 = off"
+    )
+    max_streams: int | None = _opt(
+        None, "open streams per principal (HTTP 429); default 32 with auth, off without; 0 = off"
+    )
+    max_pending_tasks: int | None = _opt(
+        None, "tasks not yet ended per principal (-32053); default 1000 with auth, off without; 0 = off"
+    )
     agent_name: str | None = _opt(None, "agent card name (default: the runner's)")
     agent_description: str | None = _opt(None, "agent card description (default: the runner's)")
     agent_version: str = _opt("0.1.0", "agent card version")
@@ -94,6 +126,16 @@ class Settings:
             raise ValueError("--workers must be 1 or more")
         if self.workers > 1 and self.store == "memory":
             raise ValueError("--workers needs a store the workers share: sqlite:///PATH or redis://")
+        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
+            raise ValueError("--ssl-certfile and --ssl-keyfile go together")
+        if self.jwt_jwks and not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError("--jwt-jwks needs --jwt-issuer and --jwt-audience (tokens are checked for both)")
+        if (self.jwt_required_scope or self.oauth_metadata_url) and not self.jwt_jwks:
+            raise ValueError("--jwt-required-scope and --oauth-metadata-url need --jwt-jwks")
+        for name in _LIMIT_DEFAULTS:
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"--{name.replace('_', '-')} must be 0 (off) or more")
 
     def environment(self) -> dict[str, str]:
         """These settings as `A2A_SERVER_*` variables (those that differ from the defaults),
@@ -107,13 +149,28 @@ class Settings:
 
     @property
     def rpc_url(self) -> str:
-        """The URL clients post JSON-RPC to, as published in the agent card."""
+        """The URL clients post JSON-RPC to, as published in the agent card (https when the
+        server serves TLS)."""
         if self.public_url:
             return self.public_url
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.port}/"
+        scheme = "https" if self.ssl_certfile else "http"
+        return f"{scheme}://{host}:{self.port}/"
+
+    @property
+    def authenticates(self) -> bool:
+        """Whether any authentication scheme is configured."""
+        return bool(self.api_keys or self.jwt_jwks)
+
+    def limit(self, name: str) -> float | None:
+        """The limit `rate_limit`, `max_streams` or `max_pending_tasks` in force: as set (0:
+        none), else its default when a scheme is configured, else none."""
+        value = getattr(self, name)
+        if value is None:
+            return _LIMIT_DEFAULTS[name] if self.authenticates else None
+        return value or None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -133,8 +190,13 @@ def env_name(field_name: str) -> str:
     return ENV_PREFIX + field_name.upper()
 
 
+def field_kind(f: dataclasses.Field[Any]) -> str:
+    """"int", "float", "bool" or "str": what a flag or variable of this field holds."""
+    return str(f.type).removesuffix(" | None")
+
+
 def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
-    kind = str(f.type)
+    kind = field_kind(f)
     if kind == "bool":
         if raw.lower() in ("1", "true", "yes", "on"):
             return True

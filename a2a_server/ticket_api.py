@@ -4,8 +4,10 @@ Tools that hand work to another system (a CI job, a human approval) are settled 
 system through the server (spec §3.5: namespaced extension methods `a2aserver.tickets/list`,
 `get`, `resolve`, `fail`; their wire is `protocol/tickets.py`).
 
-Unknown tickets get -32050. Settling a settled ticket again with the same result answers the
-ticket as it is (idempotent); with another result, -32051.
+Tickets are seen and settled by their task's owner, and by the principals of
+`--ticket-principals`; to anyone else a ticket is unknown. Unknown tickets get -32050.
+Settling a settled ticket again with the same result answers the ticket as it is
+(idempotent); with another result, -32051.
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from a2a_server import follow
-from a2a_server.errors import TicketConflict, TicketNotFound
+from a2a_server.errors import TaskNotFound, TicketConflict, TicketNotFound
 from a2a_server.handler import CallContext, RequestHandler
 from a2a_server.mapping import ours
 from a2a_server.model import TERMINAL_STATES, Frame, StatusUpdate
-from a2a_server.store.base import SettleCommand
 from a2a_server.protocol.tickets import FailParams, GetParams, ListParams, ResolveParams
+from a2a_server.store.base import SettleCommand
 from a2a_server.tickets import Ticket
 
 __all__ = [
@@ -28,8 +30,18 @@ __all__ = [
     "resolve_ticket",
 ]
 
+async def _works_on(handler: RequestHandler, task_id: str, ctx: CallContext) -> bool:
+    """Whether the caller may see and settle the task's tickets: its owner, or a principal
+    of `--ticket-principals` (the systems that do deferred work)."""
+    loaded = await handler.store.load(task_id)
+    return loaded is not None and (
+        loaded.principal == ctx.principal or ctx.principal in handler.ticket_principals
+    )
+
+
 async def list_tickets(handler: RequestHandler, params: ListParams, ctx: CallContext) -> list[Ticket]:
-    await handler.task_of(params.task_id, ctx)  # TaskNotFound for an unknown task
+    if not await _works_on(handler, params.task_id, ctx):
+        raise TaskNotFound()  # unknown, or another's: the same answer
     tickets = await handler.store.tickets(params.task_id)
     return [t for t in tickets if params.state in (None, t.state)]
 
@@ -48,7 +60,7 @@ async def fail_ticket(handler: RequestHandler, params: FailParams, ctx: CallCont
 
 async def _ticket(handler: RequestHandler, ticket_id: str, ctx: CallContext) -> Ticket:
     ticket = await handler.store.ticket(ticket_id)
-    if ticket is None:
+    if ticket is None or not await _works_on(handler, ticket.task_id, ctx):
         raise TicketNotFound(f"Ticket {ticket_id} not found")
     return ticket
 

@@ -1,7 +1,8 @@
 """Build the public agent card from settings and the runner: the version-neutral `AgentCard`.
 
 The card is honest: it declares exactly what the server does (streaming and push
-notifications yes; an extended card only when one is configured), names the JSON-RPC
+notifications yes; an extended card only when one is configured; the security schemes it
+enforces, `security.py`), names the JSON-RPC
 endpoint once per protocol version it serves (1.0 first: clients take the first interface
 they can speak), and lists the runner's skills, each with its input and output modes (some
 clients, fasta2a's among them, require them on every skill). The codecs in
@@ -17,6 +18,7 @@ from typing import Any
 
 from a2a_server.runner.base import Skill
 from a2a_server.settings import Settings
+from agent_card.security import Requirement, SecurityScheme, security_of
 
 __all__ = ["CARD_PATHS", "INPUT_MODES", "OUTPUT_MODES", "AgentCard", "Interface", "build_card"]
 
@@ -47,6 +49,8 @@ class AgentCard:
     push_notifications: bool = True
     extended_card: bool = False
     extensions: tuple[Mapping[str, Any], ...] = ()
+    security_schemes: tuple[SecurityScheme, ...] = ()
+    security: tuple[Requirement, ...] = ()  # alternatives: any one will do
     input_modes: tuple[str, ...] = INPUT_MODES
     output_modes: tuple[str, ...] = OUTPUT_MODES
 
@@ -66,11 +70,15 @@ def build_card(
     versions: Sequence[str] = ("1.0", "0.3"),
 ) -> AgentCard:
     url = settings.rpc_url
+    schemes, requirements = security_of(settings)
     return AgentCard(
         name=settings.agent_name or name,
         description=settings.agent_description or description,
         version=settings.agent_version,
         interfaces=tuple(Interface(url, v) for v in versions),
         skills=tuple(skills),
+        extended_card=bool(settings.extended_card),
         extensions=tuple(extensions),
+        security_schemes=schemes,
+        security=requirements,
     )

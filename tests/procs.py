@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -19,13 +20,14 @@ ROOT = Path(__file__).resolve().parent.parent  # where `python -m` finds `tests.
 class ServerProcess:
     def __init__(
         self, db: Path, *args: str, port: int | None = None, python: str = sys.executable,
-        store: str | None = None, **env: str,
+        store: str | None = None, tls: Path | None = None, **env: str,
     ) -> None:
         self.db = db  # the SQLite file, unless `store` names another store; its folder holds the log
         self.store = store or f"sqlite:///{db}"
         self.python = python  # another venv's, to serve an agent of a framework installed there
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.tls = tls  # serving HTTPS: the certificate to trust
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.args = args
         self.env = {**os.environ, **env}
         self.log = db.with_suffix(f".{self.port}.log")
@@ -40,7 +42,7 @@ class ServerProcess:
         deadline = time.monotonic() + 20
         while True:
             try:
-                httpx.get(f"{self.url}/health", timeout=1).raise_for_status()
+                httpx.get(f"{self.url}/health", timeout=1, verify=self._verify).raise_for_status()
                 return self
             except httpx.HTTPError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -61,5 +63,9 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    @property
+    def _verify(self) -> ssl.SSLContext | bool:
+        return ssl.create_default_context(cafile=str(self.tls)) if self.tls else True
+
     def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.url, timeout=30)
+        return httpx.AsyncClient(base_url=self.url, timeout=30, verify=self._verify)

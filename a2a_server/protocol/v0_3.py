@@ -26,15 +26,25 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 from a2a_server import calls, model
 from a2a_server.model import (
     ArtifactUpdate,
-    DataPart as _DataPart,
-    FilePart as _FilePart,
     Frame,
-    Message as _Message,
-    Part as _Part,
     PushConfig,
     Status,
     StatusUpdate,
     Task,
+)
+from a2a_server.model import (
+    DataPart as _DataPart,
+)
+from a2a_server.model import (
+    FilePart as _FilePart,
+)
+from a2a_server.model import (
+    Message as _Message,
+)
+from a2a_server.model import (
+    Part as _Part,
+)
+from a2a_server.model import (
     TextPart as _TextPart,
 )
 
@@ -452,6 +462,44 @@ def card_json(card: AgentCard) -> dict[str, Any]:
         "skills": [_skill(s, card) for s in card.skills],
         "supportsAuthenticatedExtendedCard": card.extended_card,
     }
+    schemes = {s.name: scheme for s in card.security_schemes if (scheme := _scheme(s)) is not None}
+    if schemes:
+        out["securitySchemes"] = schemes
+        out["security"] = [
+            {name: list(scopes) for name, scopes in r.items()} for r in card.security
+            if all(name in schemes for name in r)
+        ]
+    return out
+
+
+def _scheme(s: Any) -> dict[str, Any] | None:
+    """A security scheme as 0.3 writes it (OpenAPI's form); None for one 0.3 cannot say."""
+    out: dict[str, Any] = {"type": s.kind}
+    if s.description:
+        out["description"] = s.description
+    if s.kind == "apiKey":
+        out.update({"in": "header", "name": s.header})
+    elif s.kind == "http":
+        out["scheme"] = s.scheme
+        if s.bearer_format:
+            out["bearerFormat"] = s.bearer_format
+    elif s.kind == "oauth2":
+        flows = {f.kind: _flow(f) for f in s.flows if f.kind in ("authorizationCode", "clientCredentials")}
+        if not flows:
+            return None  # a device-code flow alone: 0.3 has no words for it
+        out["flows"] = flows
+        out["oauth2MetadataUrl"] = s.metadata_url
+    else:
+        out["openIdConnectUrl"] = s.metadata_url
+    return out
+
+
+def _flow(f: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"tokenUrl": f.token_url, "scopes": dict(f.scopes)}
+    if f.authorization_url:
+        out["authorizationUrl"] = f.authorization_url
+    if f.refresh_url:
+        out["refreshUrl"] = f.refresh_url
     return out
 
 

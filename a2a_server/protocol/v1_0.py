@@ -48,9 +48,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONTENT_TYPE",
-    "card_json",
     "ERROR_DOMAIN",
     "VERSION",
+    "card_json",
     "error_json",
     "frame_json",
     "list_tasks_json",
@@ -528,6 +528,46 @@ def card_json(card: AgentCard) -> dict[str, Any]:
         "defaultOutputModes": list(card.output_modes),
         "skills": [_skill(s, card) for s in card.skills],
     }
+    if card.security_schemes:
+        out["securitySchemes"] = {s.name: _scheme(s) for s in card.security_schemes}
+        out["securityRequirements"] = [
+            {"schemes": {name: {"list": list(scopes)} for name, scopes in r.items()}} for r in card.security
+        ]
+    return out
+
+
+_SCHEME_FIELDS = {
+    "apiKey": "apiKeySecurityScheme", "http": "httpAuthSecurityScheme",
+    "oauth2": "oauth2SecurityScheme", "openIdConnect": "openIdConnectSecurityScheme",
+}
+
+
+def _scheme(s: Any) -> dict[str, Any]:
+    """A `SecurityScheme`: the oneof member of its kind."""
+    inner: dict[str, Any] = {"description": s.description} if s.description else {}
+    if s.kind == "apiKey":
+        inner.update({"location": "header", "name": s.header})
+    elif s.kind == "http":
+        inner["scheme"] = s.scheme
+        if s.bearer_format:
+            inner["bearerFormat"] = s.bearer_format
+    elif s.kind == "oauth2":
+        flow = s.flows[0]  # 1.0's OAuthFlows is a oneof: the preferred flow
+        inner["flows"] = {flow.kind: _flow(flow)}
+        inner["oauth2MetadataUrl"] = s.metadata_url
+    else:
+        inner["openIdConnectUrl"] = s.metadata_url
+    return {_SCHEME_FIELDS[s.kind]: inner}
+
+
+def _flow(f: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"tokenUrl": f.token_url, "scopes": dict(f.scopes)}
+    if f.authorization_url:
+        out["authorizationUrl"] = f.authorization_url
+    if f.device_authorization_url:
+        out["deviceAuthorizationUrl"] = f.device_authorization_url
+    if f.refresh_url:
+        out["refreshUrl"] = f.refresh_url
     return out
 
 

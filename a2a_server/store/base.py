@@ -260,6 +260,10 @@ class TaskStore(Protocol):
         raises `paging.BadPageToken` for a token it did not make."""
         ...
 
+    async def open_tasks(self, principal: str) -> int:
+        """How many of `principal`'s tasks have not ended (for `--max-pending-tasks`)."""
+        ...
+
     async def ticket(self, ticket_id: str) -> Ticket | None: ...
 
     async def tickets(self, task_id: str) -> list[Ticket]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from a2a_server.jsoncodec import dumps_bytes, loads
-from a2a_server.store.base import CancelCommand, Command, MessageCommand, SettleCommand
 from a2a_server.model import (
     Artifact,
     ArtifactUpdate,
@@ -31,6 +30,7 @@ from a2a_server.model import (
     TaskState,
     TextPart,
 )
+from a2a_server.store.base import CancelCommand, Command, MessageCommand, SettleCommand
 
 __all__ = [
     "dump_command",

@@ -23,7 +23,7 @@ Read = Callable[[str, int], Awaitable[Batch]]
 
 
 class _Watcher:
-    __slots__ = ("wake", "waiting")
+    __slots__ = ("waiting", "wake")
 
     def __init__(self) -> None:
         self.waiting: list[Batch | None] = []  # a batch of frames, or None: read the store

@@ -253,6 +253,9 @@ class MemoryStore:
             tasks.append(loaded.task)
         return TaskPage(tasks, token, query.page_size, total)
 
+    async def open_tasks(self, principal: str) -> int:
+        return sum(1 for rec in self._tasks.values() if rec.principal == principal and rec.ended_at is None)
+
     async def ticket(self, ticket_id: str) -> Ticket | None:
         return self._tickets.get(ticket_id)
 

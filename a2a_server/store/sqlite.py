@@ -42,7 +42,15 @@ from typing import Any
 from a2a_server.calls import ListTasks, TaskPage
 from a2a_server.jsoncodec import dumps_bytes, loads
 from a2a_server.mapping import fold
-from a2a_server.model import TERMINAL_STATES, Frame, Message, PushConfig, StatusUpdate, Task, TaskState
+from a2a_server.model import (
+    TERMINAL_STATES,
+    Frame,
+    Message,
+    PushConfig,
+    StatusUpdate,
+    Task,
+    TaskState,
+)
 from a2a_server.store.base import (
     Appended,
     Change,
@@ -499,6 +507,13 @@ class SQLiteStore:
         ).fetchall()
         task = fold(load_task(body), (load_frame(frame) for _, frame in rows))
         return task, rows[-1][0] if rows else snap_seq
+
+    async def open_tasks(self, principal: str) -> int:
+        await self._durable()
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM tasks WHERE principal = ? AND ended_at IS NULL", (principal,)
+        ).fetchone()
+        return int(row[0])
 
     async def list_tasks(self, query: ListTasks, principal: str) -> TaskPage:
         """A page of `principal`'s tasks, newest status first, through the listing indexes."""
