@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from a2a_server.auth import Authenticator, AuthFailed
@@ -46,6 +46,7 @@ from a2a_server.settings import Settings
 from a2a_server.sse import encode_error, event_stream
 from a2a_server.store.base import TaskStore, open_store
 from a2a_server.supervisor import Supervisor
+from a2a_server.web import ASSET_PREFIX, Page, wants_page
 from agent_card import CARD_PATHS, AgentCard, build_card
 from agent_card.extended import extended_card, read_extension
 
@@ -201,7 +202,9 @@ def create_app(
         rpc_paths.add(public_path)
     routes = [Route(path, agent_card, methods=["GET"]) for path in CARD_PATHS]
     routes.append(Route("/health", health, methods=["GET"]))
-    app = _A2AApp(rpc, frozenset(rpc_paths), routes=routes, lifespan=lifespan)
+    page = Page()  # the chat page (a2a_server/web): GET on the JSON-RPC paths, assets under /ui/
+    routes.append(Mount(ASSET_PREFIX.rstrip("/"), app=page.assets))
+    app = _A2AApp(rpc, frozenset(rpc_paths), page.index, routes=routes, lifespan=lifespan)
     app.state.handler = handler
     app.state.card = card_doc
     return app
@@ -234,17 +237,21 @@ def _card(settings: Settings, runner: Runner) -> AgentCard:
 
 class _A2AApp(Starlette):
     """Starlette for the card, health and lifespan; requests to the JSON-RPC paths go
-    straight to `rpc` (405 for methods other than POST, as a route would answer)."""
+    straight to `rpc`, a browser's GET there gets the chat `page`, and other methods 405, as
+    a route would answer."""
 
-    def __init__(self, rpc: ASGIApp, rpc_paths: frozenset[str], **kw: Any) -> None:
+    def __init__(self, rpc: ASGIApp, rpc_paths: frozenset[str], page: ASGIApp, **kw: Any) -> None:
         super().__init__(**kw)
         self._rpc = rpc
         self._rpc_paths = rpc_paths
+        self._page = page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] in self._rpc_paths:
             if scope["method"] == "POST":
                 await self._rpc(scope, receive, send)
+            elif wants_page(scope):
+                await self._page(scope, receive, send)
             else:
                 await _send(send, 405, b"Method Not Allowed", "text/plain", {"Allow": "POST"})
             return

@@ -2,6 +2,9 @@
 
     a2a-server serve [--host H] [--port P] [--agent demo|conformance|MODULE:ATTR] ...
     a2a-server card  [same flags]          print the agent card the server would publish
+    a2a-server card URL [--json]           fetch any agent's card, check it, show it
+    a2a-server call URL [TEXT] [--task ID] [--context ID] [--send] [--json]
+                                           talk to any A2A agent (0.3 or 1.0); no TEXT: a chat
     a2a-server conformance URL [--json F]  check any A2A endpoint against the protocol
 
 Every flag comes from a `Settings` field and also reads `A2A_SERVER_<FIELD>` from the
@@ -44,8 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the A2A server")
     _add_settings_flags(serve)
-    card = commands.add_parser("card", help="print the agent card")
+    card = commands.add_parser("card", help="print the agent card (ours, or any agent's at URL)")
     _add_settings_flags(card)
+    # the client's commands (a2a_server/client): `card URL` checks any agent's card
+    from a2a_server.client.commands import add_call_arguments, add_credential_arguments
+
+    card.add_argument("url", nargs="?", help="an agent's URL: fetch, check and show its card instead")
+    card.add_argument("--json", action="store_true", help="with URL: the card and its problems as JSON")
+    add_credential_arguments(card)
+    add_call_arguments(commands.add_parser("call", help="talk to any A2A agent (0.3 or 1.0)"))
     from conformance.cli import add_arguments
 
     add_arguments(commands.add_parser("conformance", help="check any A2A endpoint against the protocol"))
@@ -53,11 +63,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "call" and args.text is None and len(extra) == 1 and not extra[0].startswith("-"):
+        args.text = extra[0]  # `call URL --flag TEXT`: argparse leaves a late positional over
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "conformance":
         from conformance.cli import run
 
         return run(args)
+    if args.command == "call" or (args.command == "card" and args.url):
+        from a2a_server.client.commands import run_call, run_card
+
+        return run_call(args) if args.command == "call" else run_card(args)
     overrides = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(Settings)}
     try:
         settings = Settings.from_env(**overrides)

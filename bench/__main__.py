@@ -225,11 +225,32 @@ class Results:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
-def _alternate(names: list[str], rounds: int, measure: Callable[[str], Sample]) -> dict[str, Sample]:
+class _Steps:
+    """Counts the run's measurements for the progress display (a2a_server/client/progress.py:
+    a bar on a terminal, a line per measurement elsewhere, on stderr)."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+        self.done = 0
+
+    def __call__(self, label: str) -> None:
+        self.bar.update(self.done, label)
+        self.done += 1
+
+
+def _total_steps(plan: Plan) -> int:
+    w1 = len(plan.w1_connections) * plan.rounds * 5
+    w2 = len(plan.w2_connections) * plan.rounds * 6
+    return w1 + w2 + 3 + 3 + 2  # + first frame, W3 and W5 per server
+
+
+def _alternate(names: list[str], rounds: int, measure: Callable[[str], Sample],
+               step: Callable[[str], None] = lambda label: None, label: str = "") -> dict[str, Sample]:
     """A B C A B C ...: medians per server."""
     samples: dict[str, list[Sample]] = {n: [] for n in names}
     for _ in range(rounds):
         for name in names:
+            step(f"{label}: {name}")
             samples[name].append(measure(name))
     return {
         n: Sample(statistics.median(s.rate for s in ss), statistics.median(s.p50_ms for s in ss),
@@ -239,6 +260,13 @@ def _alternate(names: list[str], rounds: int, measure: Callable[[str], Sample]) 
 
 
 def run(plan: Plan, use_wrk: bool) -> Results:
+    from a2a_server.client.progress import Progress
+
+    with Progress(_total_steps(plan), "bench") as bar:
+        return _run(plan, use_wrk, _Steps(bar))
+
+
+def _run(plan: Plan, use_wrk: bool, step: _Steps) -> Results:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     results = Results(plan, "wrk" if use_wrk else "loadgen")
@@ -263,28 +291,35 @@ def run(plan: Plan, use_wrk: bool) -> Results:
 
             send = workload("message/send", "hello")
             for c in plan.w1_connections:
-                w1 = _alternate([*main, "ours-memory", "ours-1.0"], plan.rounds, lambda n: send(n, c))
+                w1 = _alternate([*main, "ours-memory", "ours-1.0"], plan.rounds, lambda n: send(n, c),
+                                step, f"W1 send c={c}")
                 results.figures[f"W1 send c={c}"] = {n: vars(v) for n, v in w1.items()}
             stream = workload("message/stream", f"stream {plan.stream_count}")
             per_stream = plan.stream_count + 3
             for c in plan.w2_connections:
                 w2 = _alternate([*main, "ours-memory", "ours-coalesce", "ours-1.0"], plan.rounds,
-                                lambda n: stream(n, c))
+                                lambda n: stream(n, c), step, f"W2 stream c={c}")
                 results.figures[f"W2 stream c={c}"] = {
                     n: {**vars(v), "frames_per_s": v.rate * per_stream, "tokens_per_s": v.rate * plan.stream_count}
                     for n, v in w2.items()
                 }
-            results.figures["W2 first frame ms"] = {
-                n: asyncio.run(_first_frame_ms(ports[n], plan.stream_count, plan.ttff_requests)) for n in main
-            }
+            first: dict[str, float] = {}
+            for n in main:
+                step(f"W2 first frame: {n}")
+                first[n] = asyncio.run(_first_frame_ms(ports[n], plan.stream_count, plan.ttff_requests))
+            results.figures["W2 first frame ms"] = first
             body = frames.request("message/stream", plan.w3_stream)
-            results.figures["W3 many streams"] = {
-                n: asyncio.run(_many_streams(pool[n], plan.w3_streams, body)) for n in main
-            }
-            results.figures["W5 non-blocking send under W2 c=16"] = {
-                n: asyncio.run(_latency_under_load(ports[n], plan.w5_requests, plan.seconds * 2, 16, plan.stream_count))
-                for n in ("ours", "sdk")
-            }
+            many: dict[str, Any] = {}
+            for n in main:
+                step(f"W3 {plan.w3_streams} streams: {n}")
+                many[n] = asyncio.run(_many_streams(pool[n], plan.w3_streams, body))
+            results.figures["W3 many streams"] = many
+            under: dict[str, Any] = {}
+            for n in ("ours", "sdk"):
+                step(f"W5 send under load: {n}")
+                under[n] = asyncio.run(_latency_under_load(ports[n], plan.w5_requests, plan.seconds * 2, 16,
+                                                          plan.stream_count))
+            results.figures["W5 non-blocking send under W2 c=16"] = under
         finally:
             for s in pool.values():
                 s.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from collections.abc import Sequence
 
 from conformance.model import Check
@@ -28,14 +27,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    def progress(i: int, n: int, check: Check) -> None:
-        if not args.quiet:
-            print(f"\r[{i + 1}/{n}] {check.id:<40}", end="", file=sys.stderr, flush=True)
+    from a2a_server.client.progress import Progress  # a bar on a terminal, else plain lines
 
-    report = asyncio.run(run_suite(args.url, timeout=args.timeout, progress=progress,
-                                   versions=args.versions, webhook_host=args.webhook_host))
-    if not args.quiet:
-        print("\r" + " " * 50 + "\r", end="", file=sys.stderr)
+    bar: Progress | None = None
+
+    def progress(i: int, n: int, check: Check) -> None:
+        nonlocal bar
+        if args.quiet:
+            return
+        if bar is None:
+            bar = Progress(n, "conformance").__enter__()
+        bar.update(i, f"{check.version} {check.id}")
+
+    try:
+        report = asyncio.run(run_suite(args.url, timeout=args.timeout, progress=progress,
+                                       versions=args.versions, webhook_host=args.webhook_host))
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     print(as_table(report))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:

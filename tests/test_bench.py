@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.__main__ import QUICK, _total_steps
 from bench.frames import request, request_v1, send_result, stream_frames
 from tests.proto import validate_v1
 from tests.schema import validate_result
@@ -40,3 +41,7 @@ def test_bench_quick_run(tmp_path: Path) -> None:
     for server in ("ours", "sdk", "floor"):
         assert figures["W3 many streams"][server]["errors"] == 0
     assert "ours/sdk" in done.stdout and "ours/floor" in done.stdout and "1.0/0.3" in done.stdout
+    # progress: one plain line per measurement on stderr (no terminal here), counted right
+    steps = [line for line in done.stderr.splitlines() if line.startswith("bench [")]
+    total = _total_steps(QUICK)
+    assert steps[0] == f"bench [1/{total}] W1 send c=1: ours" and steps[-1].startswith(f"bench [{total}/{total}] W5")
