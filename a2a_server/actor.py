@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from a2a_server import logs
 from a2a_server.jsoncodec import dumps
 from a2a_server.mapping import (
     META_KEY,
@@ -141,6 +142,10 @@ class TaskActor:
     # -- the actor's life ---------------------------------------------------------------------
 
     async def run(self) -> None:
+        # what this task's lines are about (the actor runs in a task of its own)
+        logs.current.set(logs.LogContext(
+            principal=self.principal or None, task_id=self.task_id, context_id=self.task.context_id
+        ))
         bell = self._store.doorbell(self.task_id)
         ring: asyncio.Future[Any] = asyncio.ensure_future(anext(bell))
         try:
@@ -287,6 +292,7 @@ class TaskActor:
     async def _run_turn(self, request: _TurnRequest) -> None:
         mapper = self._mapper = TurnMapper(self.task_id, self.task.context_id)
         cut = bool(ours(self.task.metadata).get("turnCut"))
+        started = time.perf_counter()
         try:
             async with self._lock:
                 delivered = await self._open_turn(request, mapper, cut)
@@ -301,11 +307,12 @@ class TaskActor:
             )
             end = await run_turn(self._replica.runner, turn, mapper, self, self._settings.coalesce_ms)
             await self._finish(request, mapper, end)
+            self._replica.metrics.turn_seconds.observe(time.perf_counter() - started)
         except (asyncio.CancelledError, LeaseLost):
             raise
         except Exception:
-            log.exception("turn of task %s failed", self.task_id)
-            await self._end(mapper, TaskState.FAILED, AGENT_FAILED)
+            error_id = logs.failure(log, "turn of task %s failed", self.task_id)
+            await self._end(mapper, TaskState.FAILED, f"{AGENT_FAILED} (error id {error_id})")
         finally:
             self._mapper = None
 
@@ -417,6 +424,8 @@ class TaskActor:
                 [*head, mapper.end(state, text, closing, usage)], closing,
                 memory=memory, consumed=consumed, turn=False,
             )
+            for ticket in closing:
+                self._replica.metrics.tickets_settled.labels(ticket.state).inc()
 
     async def _closing_tickets(self, why: str) -> list[Ticket]:
         return [t.settle("failed", error=why) for t in await self._store.tickets(self.task_id) if t.pending]
@@ -476,6 +485,7 @@ class TaskActor:
             current = self.state if self.state in INTERRUPTED_STATES else TaskState.WORKING
             events = TurnMapper(self.task_id, self.task.context_id)
             await self._write(events.ticket_event(settled, current), [settled], consumed=consumed)
+        self._replica.metrics.tickets_settled.labels(settled.state).inc()
         self._replica.ticket_settled(ticket_id)
 
     # -- cancel -------------------------------------------------------------------------------

@@ -1,18 +1,20 @@
 """The HTTP edge: the Starlette app, its routes and its lifespan.
 
-POST /             JSON-RPC, both protocol versions (also at the path of `--public-url`)
+POST /             JSON-RPC, both protocol versions (also at the path of `--public-url`):
+                   `endpoint.Endpoint`, a plain ASGI app in front of the routing
+GET  /             the chat page (a browser's GET on the JSON-RPC paths; `web/`)
 GET  /.well-known/agent-card.json  and the legacy /.well-known/agent.json
-GET  /health
+GET  /healthz      the process is up (also /health)
+GET  /readyz       the store answers (503 when it does not)
+GET  /metrics      Prometheus text (`metrics.py`)
 
-The only module that imports Starlette. The JSON-RPC endpoint is served as a plain ASGI app
-in front of Starlette's routing (it is the hot path); bodies over `max_body_bytes` get HTTP
-413 without being read whole; everything else is answered with HTTP 200 and a JSON-RPC body
-or SSE. The client's `A2A-Version` comes from the header or the `A2A-Version` query
-parameter (1.0 §3.6); its extensions from `A2A-Extensions` or `X-A2A-Extensions`.
+With `endpoint.py` the only modules that import Starlette. Everything is built here, in
+`create_app`: nothing is global to the process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -20,30 +22,31 @@ import time
 from collections.abc import AsyncIterator
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from a2a_server.auth import Authenticator, AuthFailed
-from a2a_server.errors import ContentTypeNotSupported
+from a2a_server.auth import Authenticator
+from a2a_server.endpoint import Endpoint, send_body
 from a2a_server.extensions import TICKETS_EXTENSION, TICKETS_EXTENSION_URI
-from a2a_server.handler import CallContext, RequestHandler
+from a2a_server.handler import RequestHandler
 from a2a_server.janitor import Janitor
-from a2a_server.jsoncodec import dumps_bytes, loads
-from a2a_server.jsonrpc import Dispatcher, Reply, error_response, requested_version
-from a2a_server.limits import RateLimiter, StreamClaim, StreamSlots
+from a2a_server.jsoncodec import dumps_bytes
+from a2a_server.jsonrpc import Dispatcher
+from a2a_server.logs import configure as configure_logs
 from a2a_server.methods import METHODS
-from a2a_server.protocol import card_json, refusal_json
+from a2a_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from a2a_server.metrics import Metrics, timed_store
+from a2a_server.protocol import card_json
 from a2a_server.push import PushSender
 from a2a_server.push_guard import Resolver, system_resolver
 from a2a_server.replica import Replica
 from a2a_server.runner.base import Runner
 from a2a_server.settings import Settings
-from a2a_server.sse import encode_error, event_stream
 from a2a_server.store.base import TaskStore, open_store
 from a2a_server.supervisor import Supervisor
 from a2a_server.web import ASSET_PREFIX, Page, wants_page
@@ -54,16 +57,8 @@ __all__ = ["app_from_environment", "create_app", "public_card"]
 
 log = logging.getLogger("a2a_server")
 
-_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _CARD_MAX_AGE = 300  # seconds a client may cache the card
-_AUTH_REFUSALS = {
-    401: "Missing or invalid credentials.",
-    403: "The credentials do not grant access to this agent.",
-}
-
-
-class _TooLarge(Exception):
-    pass
+_READY_TIMEOUT = 2.0  # seconds the store has to answer a readiness probe
 
 
 def create_app(
@@ -82,10 +77,11 @@ def create_app(
 
         runner = load_runner(settings.agent, settings)
     supervisor = Supervisor()
+    metrics = Metrics()
     owns_store = store is None
-    store = store or open_store(settings.store)
-    push = PushSender(store, settings, supervisor, resolve)
-    replica = Replica(settings, runner, store, supervisor, on_push=push.poke)
+    store = timed_store(store or open_store(settings.store), metrics)
+    push = PushSender(store, settings, supervisor, resolve, metrics)
+    replica = Replica(settings, runner, store, supervisor, on_push=push.poke, metrics=metrics)
     handler = RequestHandler(settings, replica)
     handler.resolve = resolve
     required = _required_extensions(settings)
@@ -93,10 +89,7 @@ def create_app(
     janitor = Janitor(settings, replica)
     known_extensions = frozenset({TICKETS_EXTENSION_URI}) | required
     authenticator = Authenticator(settings)
-    rate = settings.limit("rate_limit")
-    limiter = RateLimiter(rate) if rate else None
-    streams = settings.limit("max_streams")
-    slots = StreamSlots(int(streams)) if streams else None
+    rpc = Endpoint(settings, dispatcher, authenticator, metrics, known_extensions)
     card = _card(settings, runner)
     if settings.extended_card:  # read and checked now: a bad file stops the start
         handler.extended_card = extended_card(card, read_extension(settings.extended_card))
@@ -108,67 +101,6 @@ def create_app(
         "Last-Modified": formatdate(time.time(), usegmt=True),
     }
 
-    async def rpc(scope: Scope, receive: Receive, send: Send) -> None:
-        """POST to the JSON-RPC endpoint, as a plain ASGI app (the hot path: no routing or
-        middleware layers)."""
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        try:
-            caller = await authenticator.check(headers)
-        except AuthFailed as failed:  # never says which part was wrong
-            await _refuse(send, failed.status, _AUTH_REFUSALS[failed.status], {"WWW-Authenticate": failed.challenge})
-            return
-        if limiter is not None and (wait := limiter.admit(caller.principal)) is not None:
-            await _refuse(send, 429, "Too many requests: retry after Retry-After seconds.", {"Retry-After": str(wait)})
-            return
-        try:
-            body = await _read_body(headers, receive, settings.max_body_bytes)
-        except _TooLarge:
-            await _refuse(send, 413, f"The request body is larger than {settings.max_body_bytes} bytes.")
-            return
-        version = _version(headers, scope)
-        if not _json_body(headers.get("content-type"), body):
-            refused = ContentTypeNotSupported("The request body must be JSON (application/json).")
-            errors_in = "1.0" if requested_version(version) == "1.0" else "0.3"
-            await _send(send, 200, dumps_bytes(error_response(refused, _peek_id(body), errors_in)))
-            return
-        requested = _extensions(headers)
-        claim = StreamClaim(slots, caller.principal)
-        ctx = CallContext(
-            extensions=requested, last_event_id=headers.get("last-event-id"), version=version,
-            principal=caller.principal, take_stream_slot=claim.take,
-        )
-        try:
-            await _answer(scope, receive, send, headers, await dispatcher.dispatch(body, ctx), requested)
-        finally:
-            claim.release()  # the stream, if it was one, has ended
-
-    async def _answer(
-        scope: Scope, receive: Receive, send: Send, headers: dict[str, str], reply: Reply,
-        requested: frozenset[str],
-    ) -> None:
-        if reply.too_many_streams:
-            limit = settings.limit("max_streams")
-            await _refuse(send, 429, f"Too many open streams (the limit is {limit:g} per caller).")
-            return
-        extra = {}
-        activated = requested & known_extensions
-        if activated:  # echo what we activated (extensions guide), in both header spellings
-            extra["A2A-Extensions"] = extra["X-A2A-Extensions"] = ", ".join(sorted(activated))
-        if reply.stream is not None:
-            assert reply.frame is not None
-            response = StreamingResponse(
-                event_stream(reply.stream, reply.id, reply.frame),
-                media_type="text/event-stream",
-                headers={**_SSE_HEADERS, **extra},
-            )
-            await response(scope, receive, send)
-        elif reply.streaming and reply.version == "0.3" and _wants_sse(headers.get("accept")):
-            assert reply.body is not None
-            sse = {**_SSE_HEADERS, **extra}
-            await _send(send, 200, encode_error(reply.body), "text/event-stream", sse)
-        else:
-            await _send(send, 200, dumps_bytes(reply.body), "application/json", extra)
-
     async def agent_card(request: Request) -> Response:
         if request.headers.get("if-none-match") == card_headers["ETag"]:
             return Response(status_code=304, headers=card_headers)
@@ -176,6 +108,18 @@ def create_app(
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
+
+    async def ready(request: Request) -> Response:
+        try:
+            async with asyncio.timeout(_READY_TIMEOUT):
+                await store.load("readyz-probe")  # an indexed read: the store answers
+        except Exception as exc:  # noqa: BLE001 - whatever the store raises, it is not ready
+            log.warning("readiness: the store did not answer (%s)", type(exc).__name__)
+            return JSONResponse({"status": "unavailable", "store": "not answering"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def scrape(request: Request) -> Response:
+        return Response(await metrics.scrape(store), media_type=METRICS_CONTENT_TYPE)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -201,18 +145,23 @@ def create_app(
     if public_path and public_path != "/":
         rpc_paths.add(public_path)
     routes = [Route(path, agent_card, methods=["GET"]) for path in CARD_PATHS]
-    routes.append(Route("/health", health, methods=["GET"]))
+    routes += [Route(path, health, methods=["GET"]) for path in ("/healthz", "/health")]
+    routes.append(Route("/readyz", ready, methods=["GET"]))
+    routes.append(Route("/metrics", scrape, methods=["GET"]))
     page = Page()  # the chat page (a2a_server/web): GET on the JSON-RPC paths, assets under /ui/
     routes.append(Mount(ASSET_PREFIX.rstrip("/"), app=page.assets))
     app = _A2AApp(rpc, frozenset(rpc_paths), page.index, routes=routes, lifespan=lifespan)
     app.state.handler = handler
     app.state.card = card_doc
+    app.state.metrics = metrics
     return app
 
 
 def app_from_environment() -> Starlette:
     """The app of one of `--workers N` processes: the settings from `A2A_SERVER_*`."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logs(settings.log_level, settings.log_format)  # a process started afresh
+    return create_app(settings)
 
 
 def _required_extensions(settings: Settings) -> frozenset[str]:
@@ -253,104 +202,6 @@ class _A2AApp(Starlette):
             elif wants_page(scope):
                 await self._page(scope, receive, send)
             else:
-                await _send(send, 405, b"Method Not Allowed", "text/plain", {"Allow": "POST"})
+                await send_body(send, 405, b"Method Not Allowed", "text/plain", {"Allow": "POST"})
             return
         await super().__call__(scope, receive, send)
-
-
-async def _read_body(headers: dict[str, str], receive: Receive, limit: int) -> bytes:
-    """The request body, refused (without reading it whole) once it is over `limit`."""
-    declared = headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break  # the client went away
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-async def _send(
-    send: Send,
-    status: int,
-    body: bytes,
-    content_type: str = "application/json",
-    headers: dict[str, str] | None = None,
-) -> None:
-    raw = [
-        (b"content-type", content_type.encode()),
-        (b"content-length", str(len(body)).encode()),
-        *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items()),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _refuse(send: Send, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-    """Refuse a request at the HTTP level (see `protocol.refusal_json`)."""
-    await _send(send, status, dumps_bytes(refusal_json(status, message)), "application/json", headers)
-
-
-def _wants_sse(accept: str | None) -> bool:
-    """Whether an error of a streaming method must go out as an SSE event.
-
-    Errors found before a stream's first frame are plain JSON-RPC responses (design §6), but
-    a client that accepts only `text/event-stream` (the 0.3 SDK's httpx-sse client, the
-    a2a-tck) cannot read JSON: it gets the error as the one event of a stream, which is the
-    shape spec §7.2 gives streaming responses (`SendStreamingMessageResponse`).
-    """
-    if not accept:
-        return False
-    types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-    return "text/event-stream" in types and not types & {"application/json", "application/*", "*/*"}
-
-
-def _extensions(headers: dict[str, str]) -> frozenset[str]:
-    raw = ",".join(v for k in ("a2a-extensions", "x-a2a-extensions") if (v := headers.get(k)))
-    return frozenset(uri.strip() for uri in raw.split(",") if uri.strip())
-
-
-def _version(headers: dict[str, str], scope: Scope) -> str | None:
-    """The `A2A-Version` the client declared: the header, else the query parameter."""
-    if "a2a-version" in headers:
-        return headers["a2a-version"]
-    query = scope.get("query_string", b"")
-    if b"A2A-Version" in query:
-        values = parse_qs(query.decode("latin-1")).get("A2A-Version")
-        return values[0] if values else ""
-    return None
-
-
-def _json_body(content_type: str | None, body: bytes) -> bool:
-    """Whether to read the body as JSON-RPC: a JSON media type, or none (some clients send
-    none), or a body that parses anyway (curl -d sends form encoding); what is neither is
-    -32005, as 1.0 §9 asks."""
-    if content_type is None:
-        return True
-    media = content_type.split(";")[0].strip().lower()
-    if media == "application/json" or media.endswith("+json"):
-        return True
-    try:
-        loads(body)
-    except (ValueError, RecursionError):
-        return False
-    return True
-
-
-def _peek_id(body: bytes) -> str | int | None:
-    try:
-        request = loads(body)
-    except (ValueError, RecursionError):
-        return None
-    request_id = request.get("id") if isinstance(request, dict) else None
-    return request_id if isinstance(request_id, str | int) and not isinstance(request_id, bool) else None
-

@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
 
+from a2a_server.logs import configure as configure_logs
 from a2a_server.runner.loader import RunnerLoadError, load_runner
 from a2a_server.settings import Settings, env_name, field_kind
 
@@ -90,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "card":
         print(json.dumps(public_card(settings, runner), indent=2))
         return 0
+    configure_logs(settings.log_level, settings.log_format)
     try:
         app = create_app(settings, runner)  # one worker serves it; with more, each builds its own
     except ValueError as exc:  # a store it cannot open, say
@@ -97,13 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    for chatty in ("httpx", "httpcore"):  # they log every request's full URL, query and all
-        logging.getLogger(chatty).setLevel(logging.WARNING)
     print(f"a2a-server: {runner.name} at {settings.rpc_url} (card: "
           f"{settings.rpc_url.rstrip('/')}/.well-known/agent-card.json"
           f"{f'; {settings.workers} workers' if settings.workers > 1 else ''})", file=sys.stderr)
-    serve = dict(host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+    # uvicorn's lines go through our handler (log_config None), in our form; its access log
+    # is off: ours (`logs.access`) says more
+    serve = dict(host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False,
+                 log_config=None)
     if settings.ssl_certfile:  # HTTPS, uvicorn's; the card's URLs say https (Settings.rpc_url)
         serve.update(ssl_certfile=settings.ssl_certfile, ssl_keyfile=settings.ssl_keyfile)
     if settings.workers == 1:

@@ -98,6 +98,15 @@ class InternalError(A2AError):
     reason = "INTERNAL_ERROR"
     default_message = "Internal error"
 
+    @classmethod
+    def logged(cls, error_id: str) -> InternalError:
+        """The error of a failure logged with `error_id` (`logs.failure`): the client gets
+        the id, to quote, and nothing of the exception."""
+        return cls(
+            f"Internal error (error id {error_id}); the server's log has the details.",
+            {"errorId": error_id},
+        )
+
 
 class TaskNotFound(A2AError):
     code = -32001

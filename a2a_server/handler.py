@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from a2a_server import calls, follow
+from a2a_server import calls, follow, logs
 from a2a_server.errors import (
     InvalidParams,
     TaskNotCancelable,
@@ -109,6 +109,7 @@ class RequestHandler:
         loaded = await self.store.load(task_id)
         if loaded is None or loaded.principal != ctx.principal:
             raise TaskNotFound()  # "Task not found", exactly: some clients match the text
+        logs.note(task_id, loaded.task.context_id)
         return loaded
 
     # -- message/send, message/stream --------------------------------------------------------
@@ -167,6 +168,7 @@ class RequestHandler:
     ) -> tuple[str, int] | Message:
         task_id = new_id()
         context_id = message.context_id or new_id()
+        logs.note(task_id, context_id)
         reply = await self._direct_reply(task_id, context_id, message, ctx)
         if reply is not None:
             return reply

@@ -27,6 +27,7 @@ from jsonrpcserver.dispatcher import create_request
 from oslash.either import Left  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
+from a2a_server import logs
 from a2a_server.errors import (
     A2AError,
     ExtensionSupportRequired,
@@ -63,6 +64,7 @@ class Reply:
     version: str = "0.3"  # the protocol version the reply speaks
     streaming: bool = False  # the body answers a streaming method (see `app._wants_sse`)
     too_many_streams: bool = False  # a stream refused: the caller has its limit open (HTTP 429)
+    method: str | None = None  # the method called, if it is one we serve (for metrics, logs)
 
 
 def requested_version(header: str | None) -> str | None:
@@ -97,7 +99,7 @@ class Dispatcher:
     ) -> None:
         self._handler = handler
         self._lenient = handler.settings.lenient_messages
-        self._methods = {name: self._bind(spec) for name, spec in table.items()}
+        self._methods = {name: self._bind(name, spec) for name, spec in table.items()}
         self._table = dict(table)
         self._required = required_extensions
 
@@ -111,34 +113,41 @@ class Dispatcher:
         request_id = request.get("id")
         method = request["method"]
         spec = self._table.get(method)
+        known = method if spec is not None else None
+        log_ctx = logs.current.get()
+        if log_ctx is not None:
+            log_ctx.method = known or "unknown"
         version = errors_in if spec is None or spec.version == EXTENSION else spec.version
         refused = self._refused(spec, method, declared, ctx)
         if refused is not None:  # in 1.0's form if the client declared 1.0 or called 1.0
             form = "1.0" if errors_in == "1.0" or version == "1.0" else "0.3"
             return Reply(
                 request_id, error_response(refused, request_id, form), version=form,
-                streaming=spec is not None and spec.streaming,
+                streaming=spec is not None and spec.streaming, method=known,
             )
         if spec is not None and spec.streaming and not ctx.take_stream_slot():
-            return Reply(request_id, version=version, too_many_streams=True)
+            return Reply(request_id, version=version, too_many_streams=True, method=known)
         try:
             # the envelope is checked and parsed already: straight to jsonrpcserver's dispatch
             # of one request (method lookup, argument binding, the call, the error mapping)
             _, response = await dispatch_request(self._methods, ctx, create_request(request))
         except Exception:
-            log.exception("dispatch failed")
-            return Reply(request_id, error_response(InternalError(), request_id, version), version=version)
+            failed = InternalError.logged(logs.failure(log, "dispatch of %s failed", method))
+            return Reply(request_id, error_response(failed, request_id, version), version=version, method=known)
         if isinstance(response, Left):
             return Reply(
                 request_id,
                 error_response(self._library_error(response._error, method), request_id, version),
                 version=version,
                 streaming=spec is not None and spec.streaming,
+                method=known,
             )
         result = response._value.result
         if isinstance(result, _Streamed):
-            return Reply(request_id, stream=result.stream, frame=result.frame, version=version)
-        return Reply(request_id, {"jsonrpc": "2.0", "id": request_id, "result": result}, version=version)
+            return Reply(request_id, stream=result.stream, frame=result.frame, version=version, method=known)
+        return Reply(
+            request_id, {"jsonrpc": "2.0", "id": request_id, "result": result}, version=version, method=known
+        )
 
     def _refused(
         self, spec: MethodSpec | None, method: str, declared: str | None, ctx: CallContext
@@ -180,7 +189,7 @@ class Dispatcher:
             return InvalidParams(err.message)
         return InternalError()
 
-    def _bind(self, spec: MethodSpec) -> Any:
+    def _bind(self, spec_name: str, spec: MethodSpec) -> Any:
         handler = self._handler
         lenient = self._lenient
 
@@ -201,8 +210,7 @@ class Dispatcher:
             except A2AError as exc:
                 return _error(exc)
             except Exception:
-                log.exception("method failed")
-                return _error(InternalError())
+                return _error(InternalError.logged(logs.failure(log, "method %s failed", spec_name)))
 
         return method
 

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from a2a_server.metrics import Metrics
 from a2a_server.model import PushConfig
 from a2a_server.protocol import push_body
 from a2a_server.push_guard import (
@@ -103,14 +104,16 @@ class PushSender:
         settings: Settings,
         supervisor: Supervisor,
         resolve: Resolver = system_resolver,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
+        self._counted = (metrics or Metrics()).push
         self._supervisor = supervisor
         self._resolve = resolve
         self._allow = parse_allow_hosts(settings.push_allow_hosts)
         self._wake = asyncio.Event()
-        self._sending: set[tuple[str, str]] = set()
+        self._sending: dict[tuple[str, str], int] = {}  # (task, config) -> the delivery in flight
         self._slots = asyncio.Semaphore(_CONCURRENT)
         # no proxies from the environment: a proxy would resolve the host itself
         self._client = httpx.AsyncClient(
@@ -148,9 +151,10 @@ class PushSender:
         hold = self._settings.push_timeout_seconds + 5.0
         for delivery in await self._store.take_deliveries(now, hold, _BATCH):
             key = (delivery.task_id, delivery.config_id)
-            if key in self._sending:  # a claim of ours that expired while its POST hung
+            if self._sending.get(key) == delivery.id:  # our claim expired while its POST hung
                 continue
-            self._sending.add(key)
+            # (a different id is the next in line: the one in flight finished, and is gone)
+            self._sending[key] = delivery.id
             self._supervisor.spawn(self._deliver(delivery), f"push-{delivery.id}")
 
     async def _deliver(self, delivery: Delivery) -> None:
@@ -166,6 +170,7 @@ class PushSender:
                 problem = await self._post(config, body, content_type)
             if problem is None:
                 await self._store.finish_delivery(delivery, None)
+                self._counted.labels("delivered").inc()
                 return
             now = time.time()
             if now - delivery.created_at >= self._settings.push_retry_window:
@@ -175,13 +180,16 @@ class PushSender:
                     problem,
                 )
                 await self._store.finish_delivery(delivery, None)
+                self._counted.labels("dropped").inc()
                 return
             delay = retry_delay(delivery.attempts + 1, self._settings)
             log.info("push to %s failed (%s); retry %d in %.1fs", shown_url(config.url), problem,
                      delivery.attempts + 1, delay)
             await self._store.finish_delivery(delivery, now + delay)
+            self._counted.labels("retried").inc()
         finally:
-            self._sending.discard(key)
+            if self._sending.get(key) == delivery.id:
+                del self._sending[key]
             self.poke()  # this config's next delivery may be due now
 
     async def _post(self, config: PushConfig, body: bytes, content_type: str) -> str | None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from a2a_server.actor import NOT_JSON, TaskActor, is_json
 from a2a_server.liveness import instance
+from a2a_server.metrics import Metrics
 from a2a_server.model import Task
 from a2a_server.runner.base import Runner
 from a2a_server.runner.events import BackgroundWork, ToolBackgroundFailed
@@ -39,8 +40,10 @@ class Replica:
         store: TaskStore,
         supervisor: Supervisor,
         on_push: Callable[[], None] = lambda: None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self.runner = runner
         self.store = store
         self.owner = instance()

@@ -118,8 +118,14 @@ class Settings:
         None, "extension URIs a 1.0 client must declare in A2A-Extensions, comma-separated (-32008)"
     )
     log_level: str = _opt("info", "log level: debug, info, warning, error")
+    log_format: str = _opt(
+        "text", "log lines: text, or json (one object per line, with the request's method, task, "
+        "context, principal and duration)"
+    )
 
     def __post_init__(self) -> None:
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"--log-format must be text or json, not {self.log_format!r}")
         if self.card_format not in ("merged", "1.0", "0.3"):
             raise ValueError(f"--card-format must be merged, 1.0 or 0.3, not {self.card_format!r}")
         if self.workers < 1:

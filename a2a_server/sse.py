@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from a2a_server import logs
 from a2a_server.errors import InternalError
 from a2a_server.handler import PrimedStream
 from a2a_server.jsoncodec import dumps_bytes
@@ -41,7 +42,7 @@ def encode_error(body: dict[str, Any]) -> bytes:
 
 
 async def event_stream(
-    stream: PrimedStream, request_id: RequestId, frame_json: FrameJSON
+    stream: PrimedStream, request_id: RequestId, frame_json: FrameJSON, version: str = "0.3"
 ) -> AsyncIterator[bytes]:
     if stream.first is not None:
         seq, frame = stream.first
@@ -55,7 +56,7 @@ async def event_stream(
             else:
                 yield encode_frame(item[0], request_id, frame_json(item[1]))
     except Exception:
-        log.exception("stream failed after its first frame")
-        yield encode_error(error_response(InternalError(), request_id))
+        failed = InternalError.logged(logs.failure(log, "stream failed after its first frame"))
+        yield encode_error(error_response(failed, request_id, version))
     finally:
         await stream.aclose()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from a2a_server import follow
+from a2a_server import follow, logs
 from a2a_server.errors import TaskNotFound, TicketConflict, TicketNotFound
 from a2a_server.handler import CallContext, RequestHandler
 from a2a_server.mapping import ours
@@ -34,9 +34,10 @@ async def _works_on(handler: RequestHandler, task_id: str, ctx: CallContext) -> 
     """Whether the caller may see and settle the task's tickets: its owner, or a principal
     of `--ticket-principals` (the systems that do deferred work)."""
     loaded = await handler.store.load(task_id)
-    return loaded is not None and (
-        loaded.principal == ctx.principal or ctx.principal in handler.ticket_principals
-    )
+    if loaded is None or not (loaded.principal == ctx.principal or ctx.principal in handler.ticket_principals):
+        return False
+    logs.note(task_id, loaded.task.context_id)
+    return True
 
 
 async def list_tickets(handler: RequestHandler, params: ListParams, ctx: CallContext) -> list[Ticket]:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from a2a_server import logs
 from a2a_server.mapping import TurnMapper
 from a2a_server.model import Frame
 from a2a_server.runner.base import Runner, Turn
@@ -100,8 +101,8 @@ async def run_turn(
     except asyncio.CancelledError:
         raise
     except Exception:
-        log.exception("runner failed on task %s", turn.task_id)
-        return Failed(AGENT_FAILED)
+        error_id = logs.failure(log, "runner failed on task %s", turn.task_id)
+        return Failed(f"{AGENT_FAILED} (error id {error_id})")
     finally:
         if timer is not None:
             timer.cancel()

@@ -242,3 +242,19 @@ async def test_demo_build_with_push_and_no_stream(receiver: tuple[Receiver, str]
         assert "Build of docs finished: success." in "".join(
             p["text"] for a in final["artifacts"] if a.get("name") == "answer" for p in a["parts"]
         )
+
+
+async def test_a_configs_next_notification_goes_out_as_soon_as_the_one_before(live_server, receiver: tuple[Receiver, str]) -> None:
+    """Regression: on SQLite, a delivery pass that ran between a POST's end and its sender
+    forgetting it claimed the config's next notification and skipped it, so it waited out
+    the claim (push timeout + 5 s) before it went."""
+    r, url = receiver
+    server = live_server(push_allow_hosts="127.0.0.1")
+    async with server.client() as client:
+        await rpc(client, "message/send", {"message": user_message("hello"),
+                                           "configuration": {"pushNotificationConfig": {"url": f"{url}/next"}}})
+
+        async def both() -> bool:
+            return states([x for x in r.received if x.path == "/next"]) == ["working", "completed"]
+
+        await wait_for(both, timeout=3)

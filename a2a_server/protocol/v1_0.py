@@ -107,7 +107,7 @@ def error_json(err: A2AError) -> dict[str, Any]:
         "@type": "type.googleapis.com/google.rpc.ErrorInfo",
         "reason": err.reason,
         "domain": domain,
-        "metadata": {},
+        "metadata": _metadata(err.data),
     }]
     field = getattr(err, "field", None)
     if field:
@@ -116,6 +116,14 @@ def error_json(err: A2AError) -> dict[str, Any]:
             "fieldViolations": [{"field": field, "description": err.message}],
         })
     return {"code": err.code, "message": err.message, "data": details}
+
+
+def _metadata(data: Any) -> dict[str, str]:
+    """ErrorInfo.metadata (a map of strings) from an error's data, when it is such a map
+    (an InternalError's error id)."""
+    if isinstance(data, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        return dict(data)
+    return {}
 
 
 def state_name(state: TaskState) -> str:

@@ -52,6 +52,7 @@ __all__ = [
     "OutboxStats",
     "Queued",
     "SettleCommand",
+    "StoreCounts",
     "TaskEnded",
     "TaskStore",
     "TicketRaced",
@@ -164,6 +165,14 @@ class Delivery:
 class OutboxStats:
     waiting: int
     oldest_age_seconds: float  # 0 when nothing waits
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCounts:
+    """What the store holds, for metrics: tasks by state, tickets still pending."""
+
+    tasks: dict[str, int]
+    pending_tickets: int
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -307,6 +316,10 @@ class TaskStore(Protocol):
         ...
 
     async def outbox_stats(self, now: float) -> OutboxStats: ...
+
+    async def counts(self) -> StoreCounts:
+        """Tasks by state and pending tickets, across every replica (a scrape's; not hot)."""
+        ...
 
     # upkeep ---------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from a2a_server.store.base import (
     MemoryAdd,
     OutboxStats,
     Queued,
+    StoreCounts,
     TaskEnded,
     TicketRaced,
 )
@@ -252,6 +253,12 @@ class MemoryStore:
             assert loaded is not None
             tasks.append(loaded.task)
         return TaskPage(tasks, token, query.page_size, total)
+
+    async def counts(self) -> StoreCounts:
+        tasks: dict[str, int] = {}
+        for rec in self._tasks.values():
+            tasks[rec.state.value] = tasks.get(rec.state.value, 0) + 1
+        return StoreCounts(tasks, sum(1 for t in self._tickets.values() if t.pending))
 
     async def open_tasks(self, principal: str) -> int:
         return sum(1 for rec in self._tasks.values() if rec.principal == principal and rec.ended_at is None)

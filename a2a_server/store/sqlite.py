@@ -62,6 +62,7 @@ from a2a_server.store.base import (
     MemoryAdd,
     OutboxStats,
     Queued,
+    StoreCounts,
     TaskEnded,
     TicketRaced,
 )
@@ -507,6 +508,13 @@ class SQLiteStore:
         ).fetchall()
         task = fold(load_task(body), (load_frame(frame) for _, frame in rows))
         return task, rows[-1][0] if rows else snap_seq
+
+    async def counts(self) -> StoreCounts:
+        await self._durable()
+        db = self._db
+        tasks = dict(db.execute("SELECT state, COUNT(*) FROM tasks GROUP BY state").fetchall())
+        pending = db.execute("SELECT COUNT(*) FROM tickets WHERE state = 'pending'").fetchone()[0]
+        return StoreCounts(tasks, int(pending))
 
     async def open_tasks(self, principal: str) -> int:
         await self._durable()
