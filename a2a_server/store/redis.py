@@ -51,7 +51,7 @@ import asyncio
 import math
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from typing import Any, TypeVar, cast
 
@@ -286,7 +286,7 @@ class RedisStore:
         entries = await self._entries(self._log(task_id), after)
         return [(int(eid[2:]), load_frame(fields[b"f"])) for eid, fields in entries]
 
-    async def watch(self, task_id: str, after: int) -> AsyncIterator[list[tuple[int, Frame]]]:
+    async def watch(self, task_id: str, after: int) -> AsyncGenerator[list[tuple[int, Frame]], None]:
         """Frames this instance writes reach the watcher from the write (`Hub`); others'
         through the one reader loop of this instance (`redis_feed`)."""
         stream = self._feed.follow(self._log(task_id).encode(), task_id, log=True, after=after)
@@ -306,7 +306,7 @@ class RedisStore:
         finally:
             self._feed.leave(stream)
 
-    async def doorbell(self, task_id: str) -> AsyncIterator[None]:
+    async def doorbell(self, task_id: str) -> AsyncGenerator[None, None]:
         """Rings for commands queued here come from `submit`; others' through the reader,
         which reads the task's inbox from its start (at most one needless ring)."""
         stream = self._feed.follow(self._inbox(task_id).encode(), task_id, log=False, after=0)
