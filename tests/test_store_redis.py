@@ -138,6 +138,25 @@ async def test_a_command_rings_the_doorbell_of_another_instance(pair: Pair) -> N
     await bell.aclose()
 
 
+async def test_a_call_cancelled_mid_flight_stops(pair: Pair) -> None:
+    """Cancelling a task in the middle of a store call stops it: nothing swallows the
+    cancellation (redis-py with a socket timeout does, on Python 3.11; see store/redis.py)."""
+    a, _ = pair
+    await a.create(_task(), principal="", owner="a", ttl=TTL)
+
+    async def busy() -> None:
+        while True:
+            await a.load("t1")
+            await a.leases(time.time())
+
+    for i in range(150):
+        task = asyncio.create_task(busy())
+        await asyncio.sleep(0.0005 * (i % 7))
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert done, f"attempt {i}: the cancelled task went on"
+
+
 # -- a Redis of the test's own, to cut and restart -----------------------------------------
 
 

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import socket
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
@@ -102,7 +103,7 @@ from a2a_server.store.codec import (
 )
 from a2a_server.store.hub import Hub
 from a2a_server.store.paging import page_token, read_page_token
-from a2a_server.store.redis_feed import BLOCK_SECONDS, Feed
+from a2a_server.store.redis_feed import Feed
 from a2a_server.tickets import Ticket
 
 __all__ = ["RedisStore"]
@@ -112,6 +113,14 @@ Entries = list[tuple[bytes, dict[bytes, bytes]]]
 
 _PURGE_BATCH = 100  # tasks per purge script: a script blocks Redis while it runs
 _PATIENCE = (0.05, 1.0)  # backoff of a watcher's read while Redis is unreachable
+# No socket timeout: with one, redis-py sends each command under `asyncio.wait_for`, which on
+# Python 3.11 can swallow a cancellation (a task told to stop goes on, and an app's shutdown
+# waits for it forever). TCP keepalive finds a dead connection instead, in half a minute.
+_KEEPALIVE = {
+    getattr(socket, name): value
+    for name, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3))
+    if hasattr(socket, name)
+}
 
 
 def _pair(a: str, b: str) -> str:
@@ -135,13 +144,16 @@ class RedisStore:
     def __init__(self, url: str, *, prefix: str = "a2a:") -> None:
         self.url = url
         self._p = prefix
-        no_retry = Retry(NoBackoff(), 0)  # see the module docstring
-        self._redis = Redis.from_url(url, retry=no_retry)
+        options: dict[str, Any] = {
+            "retry": Retry(NoBackoff(), 0),  # see the module docstring
+            "socket_timeout": None,
+            "socket_keepalive": True,
+            "socket_keepalive_options": _KEEPALIVE,
+        }
+        self._redis = Redis.from_url(url, **options)
         self._writer = uuid.uuid4().hex[:12].encode()  # this instance, as the writer of entries
         self._hub = Hub()
-        reader = Redis.from_url(
-            url, retry=no_retry, single_connection_client=True, socket_timeout=BLOCK_SECONDS + 10
-        )
+        reader = Redis.from_url(url, single_connection_client=True, **options)
         self._feed = Feed(reader, self._redis, self._hub, self._writer,
                           f"{prefix}wake:".encode() + self._writer)
         script = self._redis.register_script

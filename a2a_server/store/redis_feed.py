@@ -33,11 +33,12 @@ from redis.exceptions import RedisError
 from a2a_server.store.codec import load_frame
 from a2a_server.store.hub import Hub
 
-__all__ = ["BLOCK_SECONDS", "Feed", "Followed"]
+__all__ = ["Feed", "Followed"]
 
 log = logging.getLogger("a2a_server")
 
-BLOCK_SECONDS = 5.0  # the longest one read blocks: the reader's socket timeout must exceed it
+BLOCK_SECONDS = 5.0  # the longest one read blocks
+_BLOCK_MS = int(BLOCK_SECONDS * 1000)
 _COUNT = 1000  # entries per stream per read: a long backlog comes in slices
 _BACKOFF = (0.05, 2.0)  # first and longest wait between reconnection attempts
 Reply = list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]]  # XREAD's, per stream
@@ -140,7 +141,10 @@ class Feed:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _BACKOFF[1])
                 continue
-            self._dispatch(reply)
+            try:
+                self._dispatch(reply)
+            except Exception:  # an entry it cannot read must not stop every watcher here
+                log.exception("redis feed: an entry could not be handed on")
 
     async def _read(self) -> Reply:
         assert self._wake_id is not None
@@ -149,7 +153,10 @@ class Feed:
             streams[key] = b"0-%d" % stream.cursor
         self._reading = frozenset(streams)
         try:
-            reply = await self._reader.xread(streams, count=_COUNT, block=int(BLOCK_SECONDS * 1000))
+            # the store's clients have no socket timeout (see store/redis.py): a read that
+            # outlives its block by far is on a dead connection
+            async with asyncio.timeout(BLOCK_SECONDS + 10):
+                reply = await self._reader.xread(streams, count=_COUNT, block=_BLOCK_MS)
         finally:
             self._reading = None
         return cast(Reply, reply or [])
