@@ -27,6 +27,8 @@ Everything the SQLite store keeps lives in Redis, under the prefix `a2a:` (`{t}`
                  the ListTasks indexes: `status_at \\0 id` at score 0, so lexicographic
                  order is (status time, id), as in SQLite, and a page token an exact bound;
                  one index per filter combination, so a page is read, never a scan
+    states       hash: how many tasks are in each state; pending the set of pending
+                 tickets (both for metrics, kept by the scripts that change them)
     wake:{instance}  a stream this instance's reader is woken through (`redis_feed`)
 
 Each atomic step of the seam is one Lua script (`redis_lua`), one round trip: create,
@@ -86,6 +88,7 @@ from a2a_server.store.base import (
     MemoryAdd,
     OutboxStats,
     Queued,
+    StoreCounts,
     TaskEnded,
     TicketRaced,
 )
@@ -111,6 +114,7 @@ __all__ = ["RedisStore"]
 T = TypeVar("T")
 Entries = list[tuple[bytes, dict[bytes, bytes]]]
 
+_OPEN_STATES = tuple(s for s in TaskState if s not in TERMINAL_STATES)
 _PURGE_BATCH = 100  # tasks per purge script: a script blocks Redis while it runs
 _PATIENCE = (0.05, 1.0)  # backoff of a watcher's read while Redis is unreachable
 # No socket timeout: with one, redis-py sends each command under `asyncio.wait_for`, which on
@@ -433,6 +437,20 @@ class RedisStore:
             pipe.zrange(self._key("outbox"), 0, 0, withscores=True)
             count, oldest = await pipe.execute()
         return OutboxStats(count, max(0.0, now - oldest[0][1]) if oldest else 0.0)
+
+    async def counts(self) -> StoreCounts:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self._key("states"))
+            pipe.scard(self._key("pending"))
+            states, pending = await pipe.execute()
+        tasks = {k.decode(): int(v) for k, v in states.items() if int(v) > 0}
+        return StoreCounts(tasks, int(pending))
+
+    async def open_tasks(self, principal: str) -> int:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for state in _OPEN_STATES:
+                pipe.zcard(self._listing(principal, None, state))
+            return sum(int(n) for n in await pipe.execute())
 
     # -- upkeep -------------------------------------------------------------------------------
 

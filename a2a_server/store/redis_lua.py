@@ -93,6 +93,7 @@ redis.call('HSET', KEYS[1], 'context', ARGV[3], 'principal', ARGV[4], 'pc', ARGV
   'snapshot_seq', 1, 'commands', 0)
 redis.call('XADD', KEYS[2], '0-1', 'f', ARGV[11], 'w', ARGV[12])
 redis.call('ZADD', KEYS[3], ARGV[10], id)
+redis.call('HINCRBY', P .. 'states', ARGV[6], 1)
 local member = ARGV[7] .. '\0' .. id
 for _, key in ipairs(listings(P, ARGV[4], ARGV[5], ARGV[6])) do
   redis.call('ZADD', key, 0, member)
@@ -137,6 +138,8 @@ if ARGV[7] ~= '' then  -- the status moved: so does the task in its listings
   for _, key in ipairs(listings(P, h[7], h[8], h[4])) do redis.call('ZREM', key, old) end
   for _, key in ipairs(listings(P, h[7], h[8], ARGV[7])) do redis.call('ZADD', key, 0, new) end
   redis.call('HSET', KEYS[1], 'state', ARGV[7], 'status_at', ARGV[8])
+  redis.call('HINCRBY', P .. 'states', h[4], -1)
+  redis.call('HINCRBY', P .. 'states', ARGV[7], 1)
   if ARGV[9] == '1' and not h[3] then
     redis.call('HSET', KEYS[1], 'ended_at', now)
     redis.call('ZADD', KEYS[5], now, id)
@@ -149,6 +152,11 @@ for k = t0, t0 + 6 * (ntickets - 1), 6 do
   local tid, state, deadline = ARGV[k], ARGV[k + 2], ARGV[k + 4]
   redis.call('HSET', P .. 'tk:' .. tid, 's', state, 'b', ARGV[k + 5])
   redis.call('ZADD', KEYS[7], 'NX', ARGV[k + 3], tid)
+  if state == 'pending' then
+    redis.call('SADD', P .. 'pending', tid)
+  else
+    redis.call('SREM', P .. 'pending', tid)
+  end
   if state == 'pending' and deadline ~= '' then
     redis.call('ZADD', KEYS[6], deadline, tid)
   else
@@ -334,11 +342,13 @@ for _, id in ipairs(ids) do
   if h[1] then
     local member = h[4] .. '\0' .. id
     for _, key in ipairs(listings(P, h[1], h[2], h[3])) do redis.call('ZREM', key, member) end
+    redis.call('HINCRBY', P .. 'states', h[3], -1)
     if redis.call('EXISTS', P .. 'lc:' .. h[2]) == 0 then redis.call('DEL', P .. 'mem:' .. h[2]) end
   end
   for _, t in ipairs(redis.call('ZRANGE', P .. 'tks:' .. id, 0, -1)) do
     redis.call('DEL', P .. 'tk:' .. t)
     redis.call('ZREM', KEYS[3], t)
+    redis.call('SREM', P .. 'pending', t)
   end
   for _, config in ipairs(redis.call('HKEYS', P .. 'pc:' .. id)) do
     drop_queue(P, id, config, KEYS[4], KEYS[5])
