@@ -299,3 +299,27 @@ async def test_purge_takes_everything_of_the_task(store: TaskStore) -> None:
     assert await store.purge(time.time() + 1) == 1
     assert await store.load("t1") is None and await store.ticket("k1") is None
     assert await store.read("t1") == [] and await store.memory("alice", "c1") == []
+
+
+async def test_counts_and_open_tasks_follow_states_tickets_and_purge(stores: Factory) -> None:
+    one, two = stores(), stores()  # counts are the database's, whichever instance asks
+    a = await one.create(_task("t1"), principal="alice", owner=A, ttl=TTL)
+    await one.create(_task("t2"), principal="alice", owner=A, ttl=TTL)
+    await one.create(_task("t3"), principal="bob", owner=A, ttl=TTL)
+    await one.append(a, Change(frames=(_status(TaskState.WORKING),),
+                               tickets=(Ticket("k1", "t1", "c1", "x", "y"), Ticket("k2", "t1", "c1", "x", "z"))))
+    counted = await two.counts()
+    assert counted.tasks == {"submitted": 2, "working": 1} and counted.pending_tickets == 2
+    assert await two.open_tasks("alice") == 2 and await two.open_tasks("bob") == 1
+    assert await two.open_tasks("carol") == 0
+
+    settled = Ticket("k1", "t1", "c1", "x", "y").settle("resolved", output="done")
+    await one.append(a, Change(frames=(_status(TaskState.COMPLETED, final=True),),
+                               tickets=(settled,), release=True))
+    counted = await two.counts()
+    assert counted.tasks == {"submitted": 2, "completed": 1} and counted.pending_tickets == 1
+    assert await two.open_tasks("alice") == 1  # an ended task is no longer open
+
+    assert await one.purge(time.time() + 1) == 1
+    counted = await two.counts()
+    assert counted.tasks == {"submitted": 2} and counted.pending_tickets == 0

@@ -1,0 +1,479 @@
+"""The Redis task store: one Redis (7 or newer) shared by several replicas of the server.
+
+Everything the SQLite store keeps lives in Redis, under the prefix `a2a:` (`{t}` a task id,
+`{pc}` a principal and context id as one unambiguous string, `len(principal):principal:ctx`):
+
+    t:{t}        hash: context, principal, pc, state, status_at, created_at, ended_at,
+                 owner, token, until (the lease), turn, seq (the last frame), snapshot and
+                 snapshot_seq (the Task as the runtime folded it at rest), commands (the
+                 inbox's last id)
+    log:{t}      stream: the event log, entry `0-<seq>` per frame (seq 1 the Task frame), so
+                 Last-Event-ID N reads from `0-N`; fields f (the frame) and w (its writer)
+    in:{t}       stream: the inbox, entry `0-<id>` per command (fields c and w); a consumed
+                 command is deleted
+    tk:{ticket}  hash: s (its state, for the compare-and-set) and b (the ticket)
+    tks:{t}      sorted set: the task's tickets by creation time
+    due          sorted set: pending tickets with a deadline, by deadline
+    mem:{pc}     list: a conversation's memory, trimmed to its limit
+    pc:{t}       hash: push configs by id; pco:{t} their order (sorted set, by creation)
+    dl:{n}       hash: a push delivery (task, config, body, attempts, created_at)
+    oq:{queue}   sorted set: a config's deliveries in order (queue: `len(t):t:config`)
+    ready        sorted set: each non-empty queue, by when its head may be taken (0 now;
+                 a claim or a retry pushes it later)
+    outbox       sorted set: every waiting delivery, by creation (outbox_stats); dlseq its ids
+    leases       sorted set: tasks whose lease is held, by expiry
+    ended        sorted set: ended tasks, by end time (purge)
+    lp:{principal}, lc:{pc}, lps:{state}:{principal}, lcs:{state}:{pc}
+                 the ListTasks indexes: `status_at \\0 id` at score 0, so lexicographic
+                 order is (status time, id), as in SQLite, and a page token an exact bound;
+                 one index per filter combination, so a page is read, never a scan
+    states       hash: how many tasks are in each state; pending the set of pending
+                 tickets (both for metrics, kept by the scripts that change them)
+    wake:{instance}  a stream this instance's reader is woken through (`redis_feed`)
+
+Each atomic step of the seam is one Lua script (`redis_lua`), one round trip: create,
+append, submit, claim, renew, take_deliveries, finish_delivery (and delete_push_config and
+purge, which touch many keys). Values are serialized here before a script runs, a frame
+once per append. Reads that must agree with each other (load, list_tasks) are scripts too;
+the others are single commands or one pipeline.
+
+Leases expire by the clock of the replica that asks (`time.time()`, as in the other stores,
+passed to the scripts): replicas' clocks must agree to well within a lease's lifetime (NTP).
+
+The client does not retry a command whose connection failed: a script whose reply was lost
+may have run, and running an append twice would write its frames twice. The error reaches
+the caller instead; watchers and lease holders wait out a lost connection (`redis_feed`).
+For durability Redis itself must persist (AOF): a Redis that restarts empty forgets the
+tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import socket
+import time
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import aclosing
+from typing import Any, TypeVar, cast
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from a2a_server.calls import ListTasks, TaskPage
+from a2a_server.jsoncodec import dumps_bytes, loads
+from a2a_server.mapping import fold
+from a2a_server.model import (
+    TERMINAL_STATES,
+    Frame,
+    Message,
+    PushConfig,
+    StatusUpdate,
+    Task,
+    TaskState,
+)
+from a2a_server.store import redis_lua as lua
+from a2a_server.store.base import (
+    Appended,
+    Change,
+    Command,
+    Delivery,
+    Lease,
+    LeaseLost,
+    Loaded,
+    MemoryAdd,
+    OutboxStats,
+    Queued,
+    StoreCounts,
+    TaskEnded,
+    TicketRaced,
+)
+from a2a_server.store.codec import (
+    dump_command,
+    dump_config,
+    dump_frame,
+    dump_message,
+    dump_task,
+    load_command,
+    load_config,
+    load_frame,
+    load_message,
+    load_task,
+)
+from a2a_server.store.hub import Hub
+from a2a_server.store.paging import page_token, read_page_token
+from a2a_server.store.redis_feed import Feed
+from a2a_server.tickets import Ticket
+
+__all__ = ["RedisStore"]
+
+T = TypeVar("T")
+Entries = list[tuple[bytes, dict[bytes, bytes]]]
+
+_OPEN_STATES = tuple(s for s in TaskState if s not in TERMINAL_STATES)
+_PURGE_BATCH = 100  # tasks per purge script: a script blocks Redis while it runs
+_PATIENCE = (0.05, 1.0)  # backoff of a watcher's read while Redis is unreachable
+# No socket timeout: with one, redis-py sends each command under `asyncio.wait_for`, which on
+# Python 3.11 can swallow a cancellation (a task told to stop goes on, and an app's shutdown
+# waits for it forever). TCP keepalive finds a dead connection instead, in half a minute.
+_KEEPALIVE = {
+    getattr(socket, name): value
+    for name, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3))
+    if hasattr(socket, name)
+}
+
+
+def _pair(a: str, b: str) -> str:
+    """Two ids as one key part that no other pair makes (a byte length, as Lua's `#`)."""
+    return f"{len(a.encode())}:{a}:{b}"
+
+
+def _dump_ticket(t: Ticket) -> bytes:
+    return dumps_bytes([t.id, t.task_id, t.context_id, t.tool_name, t.tool_call_id, t.state,
+                        t.resume_hint, t.created_at, t.deadline, t.output, t.error, t.delivered])
+
+
+def _load_ticket(data: bytes) -> Ticket:
+    v = loads(data)
+    return Ticket(id=v[0], task_id=v[1], context_id=v[2], tool_name=v[3], tool_call_id=v[4],
+                  state=v[5], resume_hint=v[6], created_at=v[7], deadline=v[8], output=v[9],
+                  error=v[10], delivered=v[11])
+
+
+class RedisStore:
+    def __init__(self, url: str, *, prefix: str = "a2a:") -> None:
+        self.url = url
+        self._p = prefix
+        options: dict[str, Any] = {
+            "retry": Retry(NoBackoff(), 0),  # see the module docstring
+            "socket_timeout": None,
+            "socket_keepalive": True,
+            "socket_keepalive_options": _KEEPALIVE,
+        }
+        self._redis = Redis.from_url(url, **options)
+        self._writer = uuid.uuid4().hex[:12].encode()  # this instance, as the writer of entries
+        self._hub = Hub()
+        reader = Redis.from_url(url, single_connection_client=True, **options)
+        self._feed = Feed(reader, self._redis, self._hub, self._writer,
+                          f"{prefix}wake:".encode() + self._writer)
+        script = self._redis.register_script
+        self._create, self._append = script(lua.CREATE), script(lua.APPEND)
+        self._submit, self._claim = script(lua.SUBMIT), script(lua.CLAIM)
+        self._renew, self._leases = script(lua.RENEW), script(lua.LEASES)
+        self._load, self._list = script(lua.LOAD), script(lua.LIST)
+        self._tickets = script(lua.TICKETS)
+        self._take, self._finish = script(lua.TAKE_DELIVERIES), script(lua.FINISH_DELIVERY)
+        self._delete_config, self._purge = script(lua.DELETE_CONFIG), script(lua.PURGE)
+
+    # -- keys (see the module docstring) ------------------------------------------------------
+
+    def _task(self, task_id: str) -> str:
+        return f"{self._p}t:{task_id}"
+
+    def _log(self, task_id: str) -> str:
+        return f"{self._p}log:{task_id}"
+
+    def _inbox(self, task_id: str) -> str:
+        return f"{self._p}in:{task_id}"
+
+    def _memory(self, principal: str, context_id: str) -> str:
+        return f"{self._p}mem:{_pair(principal, context_id)}"
+
+    def _listing(self, principal: str, context_id: str | None, state: TaskState | None) -> str:
+        """The index that answers a query (the names `redis_lua.listings` writes)."""
+        if context_id is None:
+            who, kind = principal, "lp"
+        else:
+            who, kind = _pair(principal, context_id), "lc"
+        return f"{self._p}{kind}:{who}" if state is None else f"{self._p}{kind}s:{state.value}:{who}"
+
+    def _key(self, name: str) -> str:
+        return self._p + name
+
+    # -- the log and its lease ----------------------------------------------------------------
+
+    async def create(self, task: Task, *, principal: str, owner: str, ttl: float) -> Lease:
+        now = time.time()
+        made = await self._create(
+            keys=[self._task(task.id), self._log(task.id), self._key("leases")],
+            args=[self._p, task.id, task.context_id, principal, _pair(principal, task.context_id),
+                  task.status.state.value, task.status.timestamp, now, owner, now + ttl,
+                  dump_task(task), self._writer],
+        )
+        if not made:
+            raise ValueError(f"task {task.id} exists")
+        return Lease(task.id, owner, 1)
+
+    async def append(self, lease: Lease, change: Change) -> Appended:
+        task_id, frames = lease.task_id, change.frames
+        encoded = [dump_frame(f) for f in frames]
+        state: TaskState | None = None
+        status_at = ""
+        for frame in frames:
+            if type(frame) is StatusUpdate or type(frame) is Task:
+                state, status_at = frame.status.state, frame.status.timestamp  # type: ignore[union-attr]
+        snapshot = dump_task(change.task) if change.task is not None else b""
+        tickets: list[Any] = []
+        for t in change.tickets:
+            settles = t.state != "pending" and not t.delivered
+            tickets += [t.id, "1" if settles else "", t.state, t.created_at,
+                        "" if t.deadline is None else t.deadline, _dump_ticket(t)]
+        memory = change.memory
+        messages = [dump_message(m) for m in memory.messages] if memory is not None else []
+        reply = await self._append(
+            keys=[self._task(task_id), self._log(task_id), self._inbox(task_id),
+                  self._key("leases"), self._key("ended"), self._key("due"),
+                  self._key(f"tks:{task_id}"), self._key(f"pco:{task_id}"), self._key("ready"),
+                  self._key("outbox"), self._key("dlseq"),
+                  self._memory(memory.principal, memory.context_id) if memory is not None
+                  else self._task(task_id)],
+            args=[self._p, task_id, lease.owner, lease.token, self._writer, time.time(),
+                  state.value if state is not None else "", status_at,
+                  "1" if state in TERMINAL_STATES else "", snapshot,
+                  "1" if change.notify else "", "" if change.turn is None else int(change.turn),
+                  "1" if change.release else "", "" if memory is None else memory.limit,
+                  len(encoded), *encoded, len(change.tickets), *tickets,
+                  len(change.consumed), *change.consumed, len(messages), *messages],
+        )
+        if reply[0] != b"ok":
+            if reply[0] == b"lease":
+                raise LeaseLost(task_id)
+            if reply[0] == b"ended":
+                raise TaskEnded(task_id, TaskState(reply[1].decode()))
+            raise TicketRaced(reply[1].decode())
+        seq = int(reply[1])
+        if frames:
+            self._hub.frames(task_id, list(enumerate(frames, start=seq - len(frames) + 1)))
+        return Appended(seq, bool(reply[2]))
+
+    async def submit(
+        self, task_id: str, command: Command, *, owner: str, ttl: float
+    ) -> tuple[int, Lease | None]:
+        now = time.time()
+        reply = await self._submit(
+            keys=[self._task(task_id), self._inbox(task_id), self._key("leases")],
+            args=[task_id, dump_command(command), self._writer, owner, now, now + ttl],
+        )
+        if reply is None:
+            raise KeyError(task_id)
+        self._hub.ring(task_id)  # the reader skips what this instance wrote: ring here
+        command_id, token = int(reply[0]), int(reply[1])
+        return command_id, Lease(task_id, owner, token) if token else None
+
+    async def claim(
+        self, task_id: str, *, owner: str, ttl: float, dead: str | None = None
+    ) -> Lease | None:
+        now = time.time()
+        token = await self._claim(
+            keys=[self._task(task_id), self._key("leases")],
+            args=[task_id, owner, now, now + ttl, dead or ""],
+        )
+        return None if token is None else Lease(task_id, owner, int(token))
+
+    async def renew(self, leases: Sequence[Lease], ttl: float) -> list[Lease]:
+        if not leases:
+            return []
+        args: list[Any] = [self._p, time.time() + ttl]
+        for lease in leases:
+            args += [lease.task_id, lease.owner, lease.token]
+        lost = await self._renew(keys=[self._key("leases")], args=args)
+        return [leases[int(i)] for i in lost]
+
+    async def _entries(self, key: str, after: int) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        """A stream's entries after `0-<after>` (every id here is `0-<n>`)."""
+        return cast(Entries, await self._redis.xrange(key, f"(0-{after}", "+"))
+
+    async def inbox(self, task_id: str, after: int = 0) -> list[Queued]:
+        entries = await self._entries(self._inbox(task_id), after)
+        return [Queued(int(eid[2:]), load_command(fields[b"c"])) for eid, fields in entries]
+
+    async def leases(self, expiring_by: float) -> list[tuple[str, str]]:
+        by = "+inf" if expiring_by == math.inf else expiring_by
+        flat = await self._leases(keys=[self._key("leases")], args=[self._p, by])
+        return [(flat[i].decode(), flat[i + 1].decode()) for i in range(0, len(flat), 2)]
+
+    # -- following a log ----------------------------------------------------------------------
+
+    async def read(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:
+        entries = await self._entries(self._log(task_id), after)
+        return [(int(eid[2:]), load_frame(fields[b"f"])) for eid, fields in entries]
+
+    async def watch(self, task_id: str, after: int) -> AsyncGenerator[list[tuple[int, Frame]], None]:
+        """Frames this instance writes reach the watcher from the write (`Hub`); others'
+        through the one reader loop of this instance (`redis_feed`)."""
+        stream = self._feed.follow(self._log(task_id).encode(), task_id, log=True, after=after)
+        try:
+            await self._feed.nudge(stream)
+
+            async def read(task_id: str, after: int) -> list[tuple[int, Frame]]:
+                batch = await _patiently(lambda: self.read(task_id, after))
+                if batch:
+                    self._feed.seen(stream, batch[-1][0])
+                return batch
+
+            follow = self._hub.follow(read, task_id, after)
+            async with aclosing(cast(AsyncGenerator[Any, None], follow)) as batches:
+                async for batch in batches:
+                    yield batch
+        finally:
+            self._feed.leave(stream)
+
+    async def doorbell(self, task_id: str) -> AsyncGenerator[None, None]:
+        """Rings for commands queued here come from `submit`; others' through the reader,
+        which reads the task's inbox from its start (at most one needless ring)."""
+        stream = self._feed.follow(self._inbox(task_id).encode(), task_id, log=False, after=0)
+        try:
+            await self._feed.nudge(stream)
+            async with aclosing(cast(AsyncGenerator[None, None], self._hub.bell(task_id))) as rings:
+                async for _ in rings:
+                    yield None
+        finally:
+            self._feed.leave(stream)
+
+    # -- reads --------------------------------------------------------------------------------
+
+    async def load(self, task_id: str) -> Loaded | None:
+        reply = await self._load(keys=[self._task(task_id), self._log(task_id)])
+        if reply is None:
+            return None
+        principal, turn, owner, snapshot, seq, *tail = reply
+        task = fold(load_task(snapshot), (load_frame(f) for f in tail))
+        return Loaded(task, int(seq), principal.decode(), turn == b"1", owner.decode() or None)
+
+    async def list_tasks(self, query: ListTasks, principal: str) -> TaskPage:
+        """A page of `principal`'s tasks from the one index that answers the query."""
+        after = query.status_timestamp_after
+        low = b"-" if after is None else b"[" + after.encode()
+        high = b"+"
+        if query.page_token:
+            at, last_id = read_page_token(query.page_token)
+            high = b"(" + at.encode() + b"\0" + last_id.encode()
+        total, *rows = await self._list(
+            keys=[self._listing(principal, query.context_id, query.status)],
+            args=[self._p, low, high, query.page_size + 1],
+        )
+        page = rows[: query.page_size]
+        tasks = [fold(load_task(row[1]), (load_frame(f) for f in row[2:])) for row in page]
+        token = ""
+        if len(rows) > query.page_size:
+            at_bytes, _, last = page[-1][0].partition(b"\0")
+            token = page_token(at_bytes.decode(), last.decode())
+        return TaskPage(tasks, token, query.page_size, int(total))
+
+    async def ticket(self, ticket_id: str) -> Ticket | None:
+        data = await self._redis.hget(self._key(f"tk:{ticket_id}"), "b")
+        return None if data is None else _load_ticket(cast(bytes, data))
+
+    async def tickets(self, task_id: str) -> list[Ticket]:
+        key = self._key(f"tks:{task_id}")
+        blobs = await self._tickets(keys=[key], args=[self._p, "-inf", "+inf"])
+        return [_load_ticket(b) for b in blobs]
+
+    async def due_tickets(self, now: float) -> list[Ticket]:
+        blobs = await self._tickets(keys=[self._key("due")], args=[self._p, "-inf", now])
+        return [t for t in map(_load_ticket, blobs) if t.pending]
+
+    async def memory(self, principal: str, context_id: str) -> list[Message]:
+        kept = await self._redis.lrange(self._memory(principal, context_id), 0, -1)
+        return [load_message(m) for m in kept]
+
+    async def remember(self, memory: MemoryAdd) -> None:
+        key = self._memory(memory.principal, memory.context_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if memory.messages:
+                pipe.rpush(key, *(dump_message(m) for m in memory.messages))
+            if memory.limit > 0:
+                pipe.ltrim(key, -memory.limit, -1)
+            else:
+                pipe.delete(key)
+            await pipe.execute()
+
+    # -- push notifications -------------------------------------------------------------------
+
+    async def put_push_config(self, task_id: str, config: PushConfig) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key(f"pc:{task_id}"), config.id, dump_config(config))
+            pipe.zadd(self._key(f"pco:{task_id}"), {config.id: time.time()}, nx=True)
+            await pipe.execute()
+
+    async def push_configs(self, task_id: str) -> list[PushConfig]:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrange(self._key(f"pco:{task_id}"), 0, -1)
+            pipe.hgetall(self._key(f"pc:{task_id}"))
+            order, configs = await pipe.execute()
+        return [load_config(configs[c]) for c in order if c in configs]
+
+    async def delete_push_config(self, task_id: str, config_id: str) -> bool:
+        gone = await self._delete_config(
+            keys=[self._key(f"pc:{task_id}"), self._key(f"pco:{task_id}"), self._key("ready"),
+                  self._key("outbox")],
+            args=[self._p, task_id, config_id],
+        )
+        return bool(gone)
+
+    async def take_deliveries(self, now: float, hold: float, limit: int) -> list[Delivery]:
+        """The heads ready longest are taken first (the `ready` index), handed out oldest
+        first, as the other stores do."""
+        rows = await self._take(keys=[self._key("ready")], args=[self._p, now, now + hold, limit])
+        taken = [
+            Delivery(int(n), task.decode(), config.decode(), bytes(body), int(attempts), float(at))
+            for n, task, config, body, attempts, at in rows
+        ]
+        return sorted(taken, key=lambda d: d.id)
+
+    async def finish_delivery(self, delivery: Delivery, retry_at: float | None) -> None:
+        await self._finish(
+            keys=[self._key("ready"), self._key("outbox")],
+            args=[self._p, delivery.id, "" if retry_at is None else retry_at],
+        )
+
+    async def outbox_stats(self, now: float) -> OutboxStats:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zcard(self._key("outbox"))
+            pipe.zrange(self._key("outbox"), 0, 0, withscores=True)
+            count, oldest = await pipe.execute()
+        return OutboxStats(count, max(0.0, now - oldest[0][1]) if oldest else 0.0)
+
+    async def counts(self) -> StoreCounts:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self._key("states"))
+            pipe.scard(self._key("pending"))
+            states, pending = await pipe.execute()
+        tasks = {k.decode(): int(v) for k, v in states.items() if int(v) > 0}
+        return StoreCounts(tasks, int(pending))
+
+    async def open_tasks(self, principal: str) -> int:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for state in _OPEN_STATES:
+                pipe.zcard(self._listing(principal, None, state))
+            return sum(int(n) for n in await pipe.execute())
+
+    # -- upkeep -------------------------------------------------------------------------------
+
+    async def purge(self, ended_before: float) -> int:
+        keys = [self._key(k) for k in ("ended", "leases", "due", "ready", "outbox")]
+        total = 0
+        while True:
+            n = int(await self._purge(keys=keys, args=[self._p, ended_before, _PURGE_BATCH]))
+            total += n
+            if n < _PURGE_BATCH:
+                return total
+
+    async def close(self) -> None:
+        await self._feed.close()
+        await self._redis.aclose()
+
+
+async def _patiently(read: Callable[[], Awaitable[T]]) -> T:
+    """A read that waits out a lost connection (a watcher would rather wait than fail)."""
+    delay = _PATIENCE[0]
+    while True:
+        try:
+            return await read()
+        except (RedisConnectionError, RedisTimeoutError):
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _PATIENCE[1])
