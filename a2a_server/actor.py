@@ -225,7 +225,9 @@ class TaskActor:
     ) -> Appended:
         """Write frames and their side effects (the caller holds the lock, or needs none):
         fold them into the live Task first; give the store the Task to keep when it rests,
-        when a push notification goes out with it, and every so many frames."""
+        when a push notification goes out with it, and every so many frames. Frames and
+        nothing else (a turn's text and progress) are not waited for: the runner goes on
+        while they commit, and clients get them once they have (see `Change.wait`)."""
         before = self.state
         for frame in frames:
             self.task = apply(self.task, frame)
@@ -236,6 +238,7 @@ class TaskActor:
         change = Change(
             frames=tuple(frames), tickets=tuple(tickets), task=self.task if keep else None,
             notify=notify, memory=memory, consumed=tuple(consumed), turn=turn, release=release,
+            wait=bool(keep or tickets or memory or consumed or turn is not None or release),
         )
         try:
             done = await self._store.append(self.lease, change)

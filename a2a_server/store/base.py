@@ -129,6 +129,10 @@ class Change:
     consumed: tuple[int, ...] = ()  # inbox commands this change carries out
     turn: bool | None = None  # True: a turn starts; False: it ended (recovery tells cut turns)
     release: bool = False  # let the lease go (unless the inbox holds commands)
+    # False: `append` may return before the write is durable (a store that batches commits
+    # returns once it is in the open batch); watchers still see its frames only once they
+    # are, and if that commit fails, the task's next append raises the failure
+    wait: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -207,6 +207,9 @@ class SQLiteStore:
         self._db.execute("COMMIT")
         self._db.execute("PRAGMA busy_timeout = 0")  # from now on waits are `_write`'s
         self._batch: asyncio.Future[BaseException | None] | None = None
+        self._shown: list[tuple[str, list[tuple[int, Frame]]]] = []  # the batch's frames
+        self._unwaited: set[str] = set()  # tasks with appends in the batch nobody waits for
+        self._lost: dict[str, BaseException] = {}  # their commit failed: the next append says
         self._hub = Hub()
         self._poll_seconds = poll_seconds
         self._poller: asyncio.Task[None] | None = None
@@ -263,17 +266,24 @@ class SQLiteStore:
         db.execute("RELEASE one_write")
 
     def _commit(self) -> None:
-        """Group commit: the writes of one event-loop iteration share one COMMIT."""
+        """Group commit: the writes of one event-loop iteration share one COMMIT. Their
+        frames reach this process's watchers once it is done, never before."""
         batch, self._batch = self._batch, None
         if batch is None:
             return
+        shown, self._shown = self._shown, []
+        unwaited, self._unwaited = self._unwaited, set()
         try:
             self._db.execute("COMMIT")
         except BaseException as exc:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
+            for task_id in unwaited:  # nobody waited for these: their next append is told
+                self._lost[task_id] = exc
             batch.set_result(exc)
         else:
+            for task_id, frames in shown:
+                self._hub.frames(task_id, frames)
             batch.set_result(None)
 
     async def _durable(self) -> None:
@@ -310,6 +320,9 @@ class SQLiteStore:
 
     async def append(self, lease: Lease, change: Change) -> Appended:
         frames = change.frames
+        lost = self._lost.pop(lease.task_id, None)
+        if lost is not None:
+            raise lost  # an earlier append of this task, unwaited, was never committed
         async with self._write() as db:
             row = db.execute(
                 "SELECT state, lease_owner, lease_token, "
@@ -360,9 +373,11 @@ class SQLiteStore:
                 db.execute("UPDATE tasks SET lease_owner = NULL WHERE id = ?", (lease.task_id,))
             if rows:
                 self._feed(db, lease.task_id, False)
-        await self._durable()
-        if frames:
-            self._hub.frames(lease.task_id, list(enumerate(frames, start=first)))
+                self._shown.append((lease.task_id, list(enumerate(frames, start=first))))
+        if change.wait:
+            await self._durable()
+        else:
+            self._unwaited.add(lease.task_id)
         return Appended(seq, bool(released))
 
     async def submit(
