@@ -164,11 +164,13 @@ class Endpoint:
         metrics.open_streams.inc()
         try:
             async for chunk in chunks:
-                if chunk.startswith(b"id: "):  # a frame (keep-alives are comments, errors bare data)
+                # frames (keep-alives are comments, errors bare data; data is one line of JSON)
+                count = chunk.startswith(b"id: ") + chunk.count(b"\n\nid: ")
+                if count:
                     if first:
                         metrics.first_frame_seconds.labels(method).observe(time.monotonic() - started)
                         first = False
-                    frames.inc()
+                    frames.inc(count)
                 yield chunk
         finally:
             metrics.open_streams.dec()

@@ -20,9 +20,10 @@ from a2a_server.mapping import ours
 from a2a_server.model import TERMINAL_STATES, Frame, StatusUpdate, Task
 from a2a_server.store.base import TaskStore
 
-__all__ = ["Item", "ends_turn", "frames", "is_final", "turn_frames", "until"]
+__all__ = ["Batch", "Item", "batches", "ends_turn", "frames", "is_final", "turn_batches", "turn_frames", "until"]
 
 Item = tuple[int, Frame] | None
+Batch = list[tuple[int, Frame]]
 
 
 def is_final(frame: Frame) -> bool:
@@ -39,14 +40,15 @@ def _ends_task(frame: Frame) -> bool:
     return type(frame) is StatusUpdate and frame.status.state in TERMINAL_STATES
 
 
-async def frames(
+async def batches(
     store: TaskStore, task_id: str, after: int, keepalive: float | None = None,
     *, through_finals: bool = False,
-) -> AsyncIterator[Item]:
+) -> AsyncIterator[Batch | None]:
     """Every frame of the task after `after`, live, to the next final one (included; or on,
-    past finals, when `through_finals`: the caller stops)."""
+    past finals, when `through_finals`: the caller stops), in the batches they were
+    committed in (a stream writes each batch at once), None when idle for `keepalive`."""
     watch = store.watch(task_id, after)
-    pending: asyncio.Task[list[tuple[int, Frame]]] | None = None
+    pending: asyncio.Task[Batch] | None = None
     try:
         while True:
             if pending is None:
@@ -60,10 +62,13 @@ async def frames(
             except StopAsyncIteration:
                 return  # the task is gone (purged)
             pending = None
-            for item in batch:
-                yield item
-                if is_final(item[1]) and not through_finals:
+            if not through_finals:
+                ends = next((i for i, item in enumerate(batch) if is_final(item[1])), None)
+                if ends is not None:
+                    yield batch[: ends + 1]
                     return
+            if batch:
+                yield batch
     finally:
         if pending is not None:
             pending.cancel()
@@ -72,27 +77,60 @@ async def frames(
         await watch.aclose()
 
 
+async def frames(
+    store: TaskStore, task_id: str, after: int, keepalive: float | None = None
+) -> AsyncIterator[Item]:
+    """`batches`, a frame at a time."""
+    async with contextlib.aclosing(batches(store, task_id, after, keepalive)) as each:
+        async for batch in each:
+            if batch is None:
+                yield None
+            else:
+                for item in batch:
+                    yield item
+
+
+async def turn_batches(
+    store: TaskStore, task_id: str, message_id: str, after: int, keepalive: float | None = None
+) -> AsyncIterator[Batch | None]:
+    """The frames of the turn a message opens, from its Task to the next final frame, in
+    batches; UnsupportedOperation if the task ended before the turn opened (the message
+    never ran)."""
+    opened = after == 0  # a new task's first turn opens with the task
+    async with contextlib.aclosing(batches(store, task_id, after, keepalive, through_finals=True)) as each:
+        async for batch in each:
+            if batch is None:
+                yield None
+                continue
+            out: Batch = []
+            for item in batch:
+                frame = item[1]
+                if not opened:  # the turns queued before this one run first
+                    if type(frame) is Task and frame.history and frame.history[-1].message_id == message_id:
+                        opened = True
+                    elif _ends_task(frame):
+                        raise UnsupportedOperation(f"Task {task_id} ended before this message was handled.")
+                    else:
+                        continue
+                out.append(item)
+                if is_final(frame):
+                    yield out
+                    return
+            if out:
+                yield out
+
+
 async def turn_frames(
     store: TaskStore, task_id: str, message_id: str, after: int, keepalive: float | None = None
 ) -> AsyncIterator[Item]:
-    """The frames of the turn a message opens, from its Task to the next final frame;
-    UnsupportedOperation if the task ended before the turn opened (the message never ran)."""
-    opened = after == 0  # a new task's first turn opens with the task
-    async for item in frames(store, task_id, after, keepalive, through_finals=True):
-        if item is None:
-            yield None
-            continue
-        frame = item[1]
-        if not opened:  # the turns queued before this one run first
-            if type(frame) is Task and frame.history and frame.history[-1].message_id == message_id:
-                opened = True
-            elif _ends_task(frame):
-                raise UnsupportedOperation(f"Task {task_id} ended before this message was handled.")
+    """`turn_batches`, a frame at a time."""
+    async with contextlib.aclosing(turn_batches(store, task_id, message_id, after, keepalive)) as each:
+        async for batch in each:
+            if batch is None:
+                yield None
             else:
-                continue
-        yield item
-        if is_final(frame):
-            return
+                for item in batch:
+                    yield item
 
 
 async def until(

@@ -67,17 +67,18 @@ class CallContext:
 
 
 class PrimedStream:
-    """A stream whose first frame is already known, so errors before it stay plain errors."""
+    """A stream whose first frame is already known, so errors before it stay plain errors;
+    the rest comes in batches (each written at once), None when the stream is idle."""
 
-    def __init__(self, first: tuple[int, Frame] | None, rest: AsyncIterator[follow.Item]) -> None:
+    def __init__(self, first: tuple[int, Frame] | None, rest: AsyncIterator[follow.Batch | None]) -> None:
         self.first = first  # None: nothing to send yet, and no error can come before it
         self.rest = rest
 
     @classmethod
-    async def prime(cls, frames: AsyncIterator[follow.Item]) -> PrimedStream:
-        async for item in frames:
-            if item is not None:
-                return cls(item, frames)
+    async def prime(cls, batches: AsyncIterator[follow.Batch | None]) -> PrimedStream:
+        async for batch in batches:
+            if batch:
+                return cls(batch[0], _after(batch[1:], batches))
         raise UnsupportedOperation("The task has no frames to stream.")
 
     async def aclose(self) -> None:
@@ -86,7 +87,21 @@ class PrimedStream:
             await close()
 
 
-async def _nothing() -> AsyncIterator[follow.Item]:
+async def _after(
+    head: follow.Batch, rest: AsyncIterator[follow.Batch | None]
+) -> AsyncIterator[follow.Batch | None]:
+    try:
+        if head:
+            yield head
+        async for batch in rest:
+            yield batch
+    finally:
+        close = getattr(rest, "aclose", None)
+        if close is not None:
+            await close()
+
+
+async def _nothing() -> AsyncIterator[follow.Batch | None]:
     return
     yield
 
@@ -135,10 +150,10 @@ class RequestHandler:
         if isinstance(started, Message):
             return PrimedStream((0, started), _nothing())
         task_id, after = started
-        frames = follow.turn_frames(
+        batches = follow.turn_batches(
             self.store, task_id, req.message.message_id, after, self.settings.keepalive_seconds
         )
-        return await PrimedStream.prime(frames)
+        return await PrimedStream.prime(batches)
 
     async def _start_turn(self, req: calls.SendMessage, ctx: CallContext) -> tuple[str, int] | Message:
         """Queue the message's turn; where its frames start (the task, and the log's last
@@ -247,17 +262,21 @@ class RequestHandler:
                 raise InvalidParams(f"Last-Event-ID {after} is past the task's last frame")
             if loaded.task.status.state in TERMINAL_STATES:
                 return PrimedStream(None, _replay(self.store, req.id, after))
-            return PrimedStream(None, follow.frames(self.store, req.id, after, keepalive))
+            return PrimedStream(None, follow.batches(self.store, req.id, after, keepalive))
         if loaded.task.status.state in TERMINAL_STATES:
             raise UnsupportedOperation(f"Task {req.id} has already ended.")
         return PrimedStream(
-            (loaded.seq, loaded.task), follow.frames(self.store, req.id, loaded.seq, keepalive)
+            (loaded.seq, loaded.task), follow.batches(self.store, req.id, loaded.seq, keepalive)
         )
 
 
-async def _replay(store: TaskStore, task_id: str, after: int) -> AsyncIterator[follow.Item]:
-    for item in await store.read(task_id, after):
-        yield item
+_REPLAY_BATCH = 64  # frames of a replay written at once
+
+
+async def _replay(store: TaskStore, task_id: str, after: int) -> AsyncIterator[follow.Batch | None]:
+    logged = await store.read(task_id, after)
+    for start in range(0, len(logged), _REPLAY_BATCH):
+        yield logged[start : start + _REPLAY_BATCH]
 
 
 def _is_terminal(frame: Frame) -> bool:

@@ -50,11 +50,13 @@ async def event_stream(
     else:
         yield KEEPALIVE  # commit the response now: the first frame may be a while
     try:
-        async for item in stream.rest:
-            if item is None:
+        async for batch in stream.rest:
+            if batch is None:
                 yield KEEPALIVE
-            else:
-                yield encode_frame(item[0], request_id, frame_json(item[1]))
+            elif len(batch) == 1:
+                yield encode_frame(batch[0][0], request_id, frame_json(batch[0][1]))
+            else:  # one write for what was committed at once
+                yield b"".join(encode_frame(seq, request_id, frame_json(frame)) for seq, frame in batch)
     except Exception:
         failed = InternalError.logged(logs.failure(log, "stream failed after its first frame"))
         yield encode_error(error_response(failed, request_id, version))
