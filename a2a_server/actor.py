@@ -122,6 +122,7 @@ class TaskActor:
         self._mapper: TurnMapper | None = None  # the running turn's
         self._snapshot_seq = loaded.seq
         self._lost = False
+        self.letting_go = False  # a write letting the lease go is under way
 
     @property
     def task_id(self) -> str:
@@ -160,7 +161,7 @@ class TaskActor:
                     await self._close()
                     return
                 if self._turn is None and not await self._start_next():
-                    if (await self._write([], release=True)).released:
+                    if await self._let_go():
                         return
                     await self._take_commands()  # they came meanwhile
                     continue
@@ -189,6 +190,14 @@ class TaskActor:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await turn
 
+    async def _let_go(self, consumed: tuple[int, ...] = ()) -> bool:
+        """Let the lease go, unless commands wait; whether it went. A renewal that finds
+        it gone meanwhile is told that this is why (`letting_go`), not that it was lost."""
+        self.letting_go = True
+        released = (await self._write([], consumed=consumed, release=True)).released
+        self.letting_go = released
+        return released
+
     async def _close(self) -> None:
         """After the end: what is still queued can never run; let the lease go."""
         self._queue.clear()
@@ -196,7 +205,7 @@ class TaskActor:
             for queued in await self._store.inbox(self.task_id, self._seen):
                 self._seen = queued.id
                 self._open.add(queued.id)
-            if (await self._write([], consumed=tuple(self._open), release=True)).released:
+            if await self._let_go(tuple(self._open)):
                 return
 
     async def _take_commands(self) -> None:

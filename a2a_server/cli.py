@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     configure_logs(settings.log_level, settings.log_format)
     try:
-        app = create_app(settings, runner)  # one worker serves it; with more, each builds its own
+        app = create_app(settings, runner, own_process=True)  # one worker serves it; with more, each builds its own
     except ValueError as exc:  # a store it cannot open, say
         print(f"a2a-server: {exc}", file=sys.stderr)
         return 2

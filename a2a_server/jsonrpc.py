@@ -16,6 +16,7 @@ were. Our extension methods answer either version's client in that client's erro
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -212,6 +213,9 @@ class Dispatcher:
             except Exception:
                 return _error(InternalError.logged(logs.failure(log, "method %s failed", spec_name)))
 
+        # jsonrpcserver binds each call's arguments to `inspect.signature(method)`, which is
+        # built anew per call unless the function carries it (a tenth of a send's dispatch)
+        method.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
         return method
 
 

@@ -102,7 +102,7 @@ class Replica:
         actors = list(self._actors.values())
         lost = {lease.task_id for lease in await self.store.renew([a.lease for a in actors], self.ttl)}
         for actor in actors:
-            if actor.task_id in lost and self._actors.get(actor.task_id) is actor:
+            if actor.task_id in lost and self._actors.get(actor.task_id) is actor and not actor.letting_go:
                 log.warning("task %s: lease lost; this replica stops writing it", actor.task_id)
                 self.forget(actor)
                 await actor.stop()
