@@ -91,6 +91,9 @@ class Replica:
         loaded = await self.store.load(lease.task_id)
         if loaded is None:
             return
+        running = self._actors.get(lease.task_id)
+        if running is not None and running.lease == lease:
+            return  # another command of the same lease started it while this one loaded
         self.run(TaskActor(self, lease, loaded))
 
     def forget(self, actor: TaskActor) -> None:

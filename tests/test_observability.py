@@ -61,7 +61,8 @@ async def test_metrics_count_what_a_run_did(live_server, receiver: tuple[Receive
         payload = {"jsonrpc": "2.0", "id": 9, "method": "message/stream",
                    "params": {"message": user_message("connect calendar")}}
         async with server.client() as other, other.stream("POST", "/", json=payload) as held:
-            async for line in held.aiter_lines():
+            lines = held.aiter_lines()  # held: a dropped iterator is finalized, closing the stream
+            async for line in lines:
                 if "auth-required" in line:
                     break
             during = await scrape(client)

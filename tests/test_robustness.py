@@ -30,6 +30,7 @@ from a2a_server.store.base import Appended, Change, Lease, Loaded
 from a2a_server.store.memory import MemoryStore
 from tests.client import assert_stream_rules, rpc, send, stream, user_message
 from tests.conftest import in_process
+from tests.redis_server import redis_url
 
 pytestmark = pytest.mark.anyio
 
@@ -39,8 +40,12 @@ def params(text: str, task_id: str | None = None, blocking: bool = True) -> Send
     return SendMessage(message, blocking=blocking)
 
 
-async def test_messages_queued_behind_the_turn_that_ends_the_task_get_an_error() -> None:
-    async with in_process(runner=DemoRunner(token_delay=0.01)) as client:
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+async def test_messages_queued_behind_the_turn_that_ends_the_task_get_an_error(kind: str) -> None:
+    # on Redis each store call waits for the network: three messages claiming one lease at
+    # once once started one actor each, all running turns of the same task
+    settings = {"store": redis_url()} if kind == "redis" else {}
+    async with in_process(runner=DemoRunner(token_delay=0.01), **settings) as client:
         asked = await send(client, "ask me")
         replies = await asyncio.wait_for(asyncio.gather(
             rpc(client, "message/send", {"message": user_message("Ada", taskId=asked["id"])}, request_id=1),
