@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from a2a_server.errors import UnsupportedOperation
 from a2a_server.mapping import ours
 from a2a_server.model import TERMINAL_STATES, Frame, StatusUpdate, Task
 from a2a_server.store.base import TaskStore
 
-__all__ = ["Batch", "Item", "batches", "ends_turn", "frames", "is_final", "turn_batches", "turn_frames", "until"]
+__all__ = ["Batch", "Item", "batches", "ends_turn", "frames", "is_final", "turn_batches", "until"]
 
 Item = tuple[int, Frame] | None
 Batch = list[tuple[int, Frame]]
@@ -43,7 +43,7 @@ def _ends_task(frame: Frame) -> bool:
 async def batches(
     store: TaskStore, task_id: str, after: int, keepalive: float | None = None,
     *, through_finals: bool = False,
-) -> AsyncIterator[Batch | None]:
+) -> AsyncGenerator[Batch | None, None]:
     """Every frame of the task after `after`, live, to the next final one (included; or on,
     past finals, when `through_finals`: the caller stops), in the batches they were
     committed in (a stream writes each batch at once), None when idle for `keepalive`."""
@@ -51,17 +51,23 @@ async def batches(
     pending: asyncio.Task[Batch] | None = None
     try:
         while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(watch))
-            done, _ = await asyncio.wait({pending}, timeout=keepalive)
-            if not done:
-                yield None
-                continue
-            try:
-                batch = pending.result()
-            except StopAsyncIteration:
-                return  # the task is gone (purged)
-            pending = None
+            if keepalive is None:  # no idle beats: the watch itself, no task to wait on
+                try:
+                    batch = await anext(watch)
+                except StopAsyncIteration:
+                    return
+            else:
+                if pending is None:
+                    pending = asyncio.ensure_future(anext(watch))
+                done, _ = await asyncio.wait({pending}, timeout=keepalive)
+                if not done:
+                    yield None
+                    continue
+                try:
+                    batch = pending.result()
+                except StopAsyncIteration:
+                    return  # the task is gone (purged)
+                pending = None
             if not through_finals:
                 ends = next((i for i, item in enumerate(batch) if is_final(item[1])), None)
                 if ends is not None:
@@ -92,7 +98,7 @@ async def frames(
 
 async def turn_batches(
     store: TaskStore, task_id: str, message_id: str, after: int, keepalive: float | None = None
-) -> AsyncIterator[Batch | None]:
+) -> AsyncGenerator[Batch | None, None]:
     """The frames of the turn a message opens, from its Task to the next final frame, in
     batches; UnsupportedOperation if the task ended before the turn opened (the message
     never ran)."""
@@ -118,19 +124,6 @@ async def turn_batches(
                     return
             if out:
                 yield out
-
-
-async def turn_frames(
-    store: TaskStore, task_id: str, message_id: str, after: int, keepalive: float | None = None
-) -> AsyncIterator[Item]:
-    """`turn_batches`, a frame at a time."""
-    async with contextlib.aclosing(turn_batches(store, task_id, message_id, after, keepalive)) as each:
-        async for batch in each:
-            if batch is None:
-                yield None
-            else:
-                for item in batch:
-                    yield item
 
 
 async def until(

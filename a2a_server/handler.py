@@ -12,6 +12,7 @@ Tasks belong to the principal that created them: to anyone else a task is unknow
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -137,9 +138,11 @@ class RequestHandler:
             return started
         task_id, after = started
         if req.blocking:
-            async for item in follow.turn_frames(self.store, task_id, req.message.message_id, after):
-                if item is not None and follow.ends_turn(item[1]):
-                    break
+            turn = follow.turn_batches(self.store, task_id, req.message.message_id, after)
+            async with contextlib.aclosing(turn):
+                async for batch in turn:
+                    if batch is not None and any(follow.ends_turn(frame) for _, frame in batch):
+                        break
         loaded = await self.task_of(task_id, ctx)
         return _trim_history(loaded.task, req.history_length)
 
