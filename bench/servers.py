@@ -12,14 +12,19 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import IO, Self
 
-__all__ = ["HOST", "RedisServer", "Server", "ours_server", "redis_missing", "servers", "start_all"]
+__all__ = ["HOST", "RedisServer", "Server", "StartError", "ours_server", "redis_missing", "servers", "start_all"]
 
 HOST = "127.0.0.1"
+
+
+class StartError(RuntimeError):
+    """A server exited or did not listen in time; the message ends with its stderr's tail."""
 
 
 @dataclass
@@ -28,14 +33,16 @@ class Server:
     command: list[str]
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
+    _stderr: IO[bytes] | None = field(default=None, repr=False)
 
     def spawn(self) -> None:
         self.port = _free_port()
         cmd = [c.replace("{port}", str(self.port)) for c in self.command]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop(); read if it fails to start
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._stderr)
 
     def wait_ready(self, timeout: float = 30) -> None:
-        assert self.proc is not None
+        assert self.proc is not None and self._stderr is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.proc.poll() is None:
             try:
@@ -43,7 +50,11 @@ class Server:
                 return
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not start: {' '.join(self.command)}")
+        command = " ".join(map(str, self.proc.args))  # type: ignore[arg-type]
+        self._stderr.seek(0)
+        tail = self._stderr.read().decode(errors="replace").strip().splitlines()[-5:]
+        self.stop()
+        raise StartError(f"{self.name} did not start: {command}" + "".join(f"\n  {line}" for line in tail))
 
     def start(self) -> None:
         self.spawn()
@@ -58,6 +69,9 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
             self.proc = None
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
 
     def rss_kib(self) -> int:
         assert self.proc is not None
@@ -79,11 +93,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_all(pool: dict[str, Server]) -> None:
+def start_all(pool: dict[str, Server], optional: tuple[str, ...] = ()) -> dict[str, str]:
+    """Start every server of `pool`; one named in `optional` that fails is dropped from it.
+    Returns why each dropped one failed."""
     for s in pool.values():
         s.spawn()
-    for s in pool.values():
-        s.wait_ready()
+    dropped: dict[str, str] = {}
+    for name, s in list(pool.items()):
+        try:
+            s.wait_ready()
+        except StartError as e:
+            if name not in optional:
+                raise
+            dropped[name] = str(e)
+            del pool[name]
+    return dropped
 
 
 def ours_server(name: str, store: str, *extra: str) -> Server:
