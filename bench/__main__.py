@@ -1,10 +1,11 @@
-"""`python -m bench`: ours, the official SDK and the floor, side by side.
+"""`python -m bench`: ours, the official SDK, fasta2a and the floor, side by side.
 
 Starts each server as its own process under the same uvicorn settings (one worker, access
 log off, 127.0.0.1, uvloop and httptools), drives them alternately (A B C A B C ...) and
-prints medians and the ratios ours/sdk and ours/floor. Load comes from `wrk` when it is
-installed (it steals little CPU), else from bench/loadgen.py; time to first frame, the
-thousand slow streams (W3) and latency under load (W5) always use loadgen.
+prints medians with the range of the rounds, and the ratios ours/sdk, ours/fasta2a and
+ours/floor. Load comes from `wrk` when it is installed (it steals little CPU), else from
+bench/loadgen.py; time to first frame, the thousand slow streams (W3), latency under load
+(W5) and the memory after many tasks (W6) always use loadgen.
 
     python -m bench                 # the full run (a few minutes)
     python -m bench --quick         # a tiny run, as the test suite does
@@ -20,75 +21,23 @@ import os
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench import frames
+from bench.growth import rss_after_tasks
 from bench.loadgen import Conn, http_post, percentile, run_load
+from bench.report import report
+from bench.servers import HOST, RedisServer, Server, ours_server, redis_missing, servers, start_all
 
-HOST = "127.0.0.1"
-
-
-@dataclass
-class Server:
-    name: str
-    command: list[str]
-    port: int = 0
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.port = _free_port()
-        cmd = [c.replace("{port}", str(self.port)) for c in self.command]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection((HOST, self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not start: {' '.join(cmd)}")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-    def rss_kib(self) -> int:
-        assert self.proc is not None
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        return 0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def servers(folder: str) -> dict[str, Server]:
-    py = sys.executable
-    ours = [py, "-m", "a2a_server", "serve", "--agent", "bench", "--port", "{port}", "--log-level", "warning"]
-    return {
-        "ours": Server("ours", [*ours, "--coalesce-ms", "0", "--store", f"sqlite:///{folder}/ours.db"]),
-        "ours-coalesce": Server("ours-coalesce", [*ours, "--store", f"sqlite:///{folder}/coalesce.db"]),
-        "ours-memory": Server("ours-memory", [*ours, "--coalesce-ms", "0", "--store", "memory"]),
-        "sdk": Server("sdk", [py, "-m", "bench.sdk_server", "--port", "{port}"]),
-        "floor": Server("floor", [py, "-m", "bench.floor", "--port", "{port}"]),
-    }
+T = TypeVar("T")
 
 
 # -- load ----------------------------------------------------------------------------------------
@@ -115,7 +64,7 @@ def _wrk(port: int, body: bytes, connections: int, seconds: float, headers: dict
     try:
         out = subprocess.run(
             ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", script,
-             f"http://{HOST}:{port}/"], capture_output=True, text=True, timeout=seconds + 60,
+             f"http://{HOST}:{port}/"], check=False, capture_output=True, text=True, timeout=seconds + 60,
         ).stdout
     finally:
         os.unlink(script)
@@ -180,8 +129,12 @@ async def _many_streams(server: Server, streams: int, body: bytes) -> dict[str, 
             "kib_per_stream": round((peak - baseline) / streams, 1)}
 
 
-async def _latency_under_load(port: int, requests: int, load_seconds: float, connections: int, stream: int) -> dict[str, float]:
-    """W5: non-blocking message/send latency while message/stream load runs."""
+async def _latency_under_load(port: int, requests: int, load_seconds: float, connections: int, stream: int,
+                              ask: bool = True) -> dict[str, float]:
+    """W5: non-blocking message/send latency while message/stream load runs (`ask`: say
+    `blocking: false`; fasta2a's send never blocks, and it refuses a configuration without
+    acceptedOutputModes with a 500)."""
+    config = {"blocking": False} if ask else {}
     body = frames.request("message/stream", f"stream {stream}")
     background = asyncio.create_task(run_load(HOST, port, lambda i: body, connections=connections, seconds=load_seconds))
     await asyncio.sleep(min(0.5, load_seconds / 4))
@@ -190,7 +143,7 @@ async def _latency_under_load(port: int, requests: int, load_seconds: float, con
     try:
         for i in range(requests):
             start = time.perf_counter()
-            await conn.request(http_post(HOST, port, frames.request("message/send", "hello", i, blocking=False)))
+            await conn.request(http_post(HOST, port, frames.request("message/send", "hello", i, **config)))
             lat.append((time.perf_counter() - start) * 1000)
             await asyncio.sleep(0.01)
     finally:
@@ -207,15 +160,35 @@ class Plan:
     seconds: float = 4.0
     w1_connections: tuple[int, ...] = (1, 16, 64)
     w2_connections: tuple[int, ...] = (1, 16)
+    nonblocking_w1: tuple[int, ...] = (16,)  # W1 rows that also measure ours with blocking false
+    redis_w1: tuple[int, ...] = (16,)  # W1 and W2 rows that include ours-redis
+    redis_w2: tuple[int, ...] = (1, 16)
     stream_count: int = 100
     ttff_requests: int = 200
     w3_streams: int = 1000
     w3_stream: str = "stream 20 250"
     w5_requests: int = 200
+    w6_checkpoints: tuple[int, ...] = (10_000, 30_000, 100_000)
 
 
-QUICK = Plan(rounds=1, seconds=1.0, w1_connections=(1, 4), w2_connections=(1, 2), stream_count=10,
-             ttff_requests=10, w3_streams=20, w3_stream="stream 5 20", w5_requests=10)
+QUICK = Plan(rounds=1, seconds=1.0, w1_connections=(1, 4), w2_connections=(1, 2), nonblocking_w1=(4,),
+             redis_w1=(4,), redis_w2=(1, 2), stream_count=10, ttff_requests=10, w3_streams=20,
+             w3_stream="stream 5 20", w5_requests=10, w6_checkpoints=(200, 600, 2000))
+
+MAIN = ["ours", "sdk", "fasta2a", "floor"]  # the anchors: first frame, W3 and W5 too
+W1 = [*MAIN, "ours-memory", "ours-1.0"]
+W2 = [*MAIN, "ours-memory", "ours-coalesce", "ours-1.0"]
+W5 = ["ours", "sdk", "fasta2a"]
+W6 = ["ours", "ours-memory"]
+# what a ratio compares: label -> (numerator, denominator), each a server's name in the row
+RATIOS = {
+    "ours/sdk": ("ours", "sdk"), "ours/fasta2a": ("ours", "fasta2a"), "ours/floor": ("ours", "floor"),
+    "sqlite/memory": ("ours", "ours-memory"), "1.0/0.3": ("ours-1.0", "ours"),
+    "redis/sqlite": ("ours-redis", "ours"), "ours-nb/fasta2a": ("ours-nb", "fasta2a"),
+}
+FASTA2A_NOTE = ("fasta2a answers message/send with the task `submitted` and completes it after the "
+                "reply (it has no blocking send): its W1 rate is work accepted, not tasks finished; "
+                "ours-nb (ours, configuration.blocking false) is the like-for-like figure")
 
 
 @dataclass
@@ -223,6 +196,8 @@ class Results:
     plan: Plan
     loadgen: str
     figures: dict[str, Any] = field(default_factory=dict)
+    ratios: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 class _Steps:
@@ -238,114 +213,162 @@ class _Steps:
         self.done += 1
 
 
-def _total_steps(plan: Plan) -> int:
-    w1 = len(plan.w1_connections) * plan.rounds * 5
-    w2 = len(plan.w2_connections) * plan.rounds * 6
-    return w1 + w2 + 3 + 3 + 2  # + first frame, W3 and W5 per server
+def _w1_names(plan: Plan, c: int, redis: bool) -> list[str]:
+    return [*W1, *(["ours-nb"] if c in plan.nonblocking_w1 else []),
+            *(["ours-redis"] if redis and c in plan.redis_w1 else [])]
 
 
-def _alternate(names: list[str], rounds: int, measure: Callable[[str], Sample],
-               step: Callable[[str], None] = lambda label: None, label: str = "") -> dict[str, Sample]:
-    """A B C A B C ...: medians per server."""
-    samples: dict[str, list[Sample]] = {n: [] for n in names}
+def _w2_names(plan: Plan, c: int, redis: bool) -> list[str]:
+    return [*W2, *(["ours-redis"] if redis and c in plan.redis_w2 else [])]
+
+
+def _total_steps(plan: Plan, redis: bool) -> int:
+    w1 = sum(len(_w1_names(plan, c, redis)) for c in plan.w1_connections) * plan.rounds
+    w2 = sum(len(_w2_names(plan, c, redis)) for c in plan.w2_connections) * plan.rounds
+    first = len(MAIN) * plan.rounds
+    return w1 + w2 + first + len(MAIN) + len(W5) + len(W6)
+
+
+def _summary(samples: list[Sample]) -> dict[str, Any]:
+    """The median of each figure over the rounds, the range of the rate, and every round."""
+    rates = [s.rate for s in samples]
+    return {
+        "rate": statistics.median(rates), "rate_range": [min(rates), max(rates)],
+        "p50_ms": statistics.median(s.p50_ms for s in samples),
+        "p99_ms": statistics.median(s.p99_ms for s in samples),
+        "errors": sum(s.errors for s in samples), "rounds": [vars(s) for s in samples],
+    }
+
+
+def _alternate(names: list[str], rounds: int, measure: Callable[[str], T],
+               step: Callable[[str], None] = lambda label: None, label: str = "") -> dict[str, list[T]]:
+    """A B C A B C ...: each server's samples, one per round."""
+    samples: dict[str, list[T]] = {n: [] for n in names}
     for _ in range(rounds):
         for name in names:
             step(f"{label}: {name}")
             samples[name].append(measure(name))
-    return {
-        n: Sample(statistics.median(s.rate for s in ss), statistics.median(s.p50_ms for s in ss),
-                  statistics.median(s.p99_ms for s in ss), sum(s.errors for s in ss))
-        for n, ss in samples.items()
-    }
+    return samples
+
+
+def _ratios(samples: dict[str, list[Sample]]) -> dict[str, Any]:
+    """Each ratio of RATIOS both servers of a row have: of the medians, and the range of the
+    rounds' ratios (round i of one against round i of the other, measured side by side)."""
+    out: dict[str, Any] = {}
+    for label, (a, b) in RATIOS.items():
+        if a in samples and b in samples:
+            per_round = [x.rate / y.rate for x, y in zip(samples[a], samples[b]) if y.rate]
+            med_b = statistics.median(s.rate for s in samples[b])
+            if per_round and med_b:
+                out[label] = {"ratio": statistics.median(s.rate for s in samples[a]) / med_b,
+                              "range": [min(per_round), max(per_round)]}
+    return out
+
+
+def _settle(server: Server, timeout: float = 30) -> None:
+    """Wait until `server` is idle (work it accepted without answering, as a non-blocking send,
+    would otherwise run during the next server's measurement)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = server.cpu_ticks()
+        time.sleep(0.1)
+        if server.cpu_ticks() - before <= 1:
+            return
 
 
 def run(plan: Plan, use_wrk: bool) -> Results:
     from a2a_server.client.progress import Progress
 
-    with Progress(_total_steps(plan), "bench") as bar:
-        return _run(plan, use_wrk, _Steps(bar))
-
-
-def _run(plan: Plan, use_wrk: bool, step: _Steps) -> Results:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+    missing = redis_missing()
     results = Results(plan, "wrk" if use_wrk else "loadgen")
-    with tempfile.TemporaryDirectory() as folder:
-        pool = servers(folder)
-        for s in pool.values():
-            s.start()
-        try:
-            ports = {n: s.port for n, s in pool.items()}
-            ports["ours-1.0"] = ports["ours"]  # the same server, spoken to in protocol 1.0
-            main = ["ours", "sdk", "floor"]
-
-            def workload(method: str, text: str) -> Callable[[str, int], Sample]:
-                old, new = frames.request(method, text), frames.request_v1(method, text)
-
-                def measure(name: str, c: int) -> Sample:
-                    if name == "ours-1.0":
-                        return load(ports[name], new, c, plan.seconds, use_wrk, frames.V1_HEADERS)
-                    return load(ports[name], old, c, plan.seconds, use_wrk)
-
-                return measure
-
-            send = workload("message/send", "hello")
-            for c in plan.w1_connections:
-                w1 = _alternate([*main, "ours-memory", "ours-1.0"], plan.rounds, lambda n: send(n, c),
-                                step, f"W1 send c={c}")
-                results.figures[f"W1 send c={c}"] = {n: vars(v) for n, v in w1.items()}
-            stream = workload("message/stream", f"stream {plan.stream_count}")
-            per_stream = plan.stream_count + 3
-            for c in plan.w2_connections:
-                w2 = _alternate([*main, "ours-memory", "ours-coalesce", "ours-1.0"], plan.rounds,
-                                lambda n: stream(n, c), step, f"W2 stream c={c}")
-                results.figures[f"W2 stream c={c}"] = {
-                    n: {**vars(v), "frames_per_s": v.rate * per_stream, "tokens_per_s": v.rate * plan.stream_count}
-                    for n, v in w2.items()
-                }
-            first: dict[str, float] = {}
-            for n in main:
-                step(f"W2 first frame: {n}")
-                first[n] = asyncio.run(_first_frame_ms(ports[n], plan.stream_count, plan.ttff_requests))
-            results.figures["W2 first frame ms"] = first
-            body = frames.request("message/stream", plan.w3_stream)
-            many: dict[str, Any] = {}
-            for n in main:
-                step(f"W3 {plan.w3_streams} streams: {n}")
-                many[n] = asyncio.run(_many_streams(pool[n], plan.w3_streams, body))
-            results.figures["W3 many streams"] = many
-            under: dict[str, Any] = {}
-            for n in ("ours", "sdk"):
-                step(f"W5 send under load: {n}")
-                under[n] = asyncio.run(_latency_under_load(ports[n], plan.w5_requests, plan.seconds * 2, 16,
-                                                          plan.stream_count))
-            results.figures["W5 non-blocking send under W2 c=16"] = under
-        finally:
-            for s in pool.values():
-                s.stop()
+    results.notes.append(FASTA2A_NOTE)
+    if missing:
+        results.notes.append(f"ours-redis skipped: {missing}")
+    with Progress(_total_steps(plan, missing is None), "bench") as bar:
+        _run(plan, use_wrk, missing is None, results, _Steps(bar))
     return results
 
 
-def report(results: Results) -> str:
-    f = results.figures
-    lines = [f"load generator: {results.loadgen}; rounds {results.plan.rounds} x {results.plan.seconds:g}s; medians"]
+def _run(plan: Plan, use_wrk: bool, redis: bool, results: Results, step: _Steps) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+    with tempfile.TemporaryDirectory() as folder:
+        with ExitStack() as stack:
+            redis_url = stack.enter_context(RedisServer(folder)).url if redis else None
+            pool = servers(folder, redis_url)
+            for s in pool.values():
+                stack.callback(s.stop)
+            for name, why in start_all(pool, optional=("ours-redis",)).items():
+                results.notes.append(f"{name} skipped: {why}")
+            _side_by_side(plan, use_wrk, pool, results, step)
+        # fresh servers on default settings, once the others are gone
+        growth: dict[str, Any] = {}
+        for name, store in zip(W6, (f"sqlite:///{folder}/w6.db", "memory")):
+            step(f"W6 RSS after {plan.w6_checkpoints[-1]} tasks: {name}")
+            growth[name] = rss_after_tasks(ours_server(name, store), plan.w6_checkpoints)
+        results.figures["W6 RSS after finished tasks"] = growth
 
-    def ratio(a: float, b: float) -> str:
-        return f"{a / b:.2f}x" if b else "-"
 
-    for key, row in f.items():
-        lines.append(f"\n{key}")
-        if key.startswith("W1") or key.startswith("W2 stream"):
-            for name, v in row.items():
-                extra = f"  frames/s {v['frames_per_s']:>9.0f}" if "frames_per_s" in v else ""
-                lines.append(f"  {name:<14} {v['rate']:>9.1f}/s  p50 {v['p50_ms']:>7.2f} ms  p99 {v['p99_ms']:>7.2f} ms{extra}  errors {v['errors']}")
-            lines.append(f"  ours/sdk {ratio(row['ours']['rate'], row['sdk']['rate'])}   ours/floor {ratio(row['ours']['rate'], row['floor']['rate'])}"
-                         f"   sqlite/memory {ratio(row['ours']['rate'], row['ours-memory']['rate'])}"
-                         f"   1.0/0.3 {ratio(row['ours-1.0']['rate'], row['ours']['rate'])}")
-        else:
-            for name, v in row.items():
-                lines.append(f"  {name:<14} {v}")
-    return "\n".join(lines)
+def _side_by_side(plan: Plan, use_wrk: bool, pool: dict[str, Server], results: Results, step: _Steps) -> None:
+    ports = {n: s.port for n, s in pool.items()}
+    ports["ours-1.0"] = ports["ours-nb"] = ports["ours"]  # the same server, spoken to otherwise
+    redis = "ours-redis" in pool
+
+    def workload(method: str, text: str) -> Callable[[int], Callable[[str], Sample]]:
+        """The measurement of `method` `text` at c connections, by the server's name."""
+        old, new = frames.request(method, text), frames.request_v1(method, text)
+        nonblocking = frames.request(method, text, blocking=False)
+
+        def at(c: int) -> Callable[[str], Sample]:
+            def measure(name: str) -> Sample:
+                if name == "ours-1.0":
+                    return load(ports[name], new, c, plan.seconds, use_wrk, frames.V1_HEADERS)
+                if name == "ours-nb":
+                    sample = load(ports[name], nonblocking, c, plan.seconds, use_wrk)
+                    _settle(pool["ours"])
+                    return sample
+                return load(ports[name], old, c, plan.seconds, use_wrk)
+
+            return measure
+
+        return at
+
+    send = workload("message/send", "hello")
+    for c in plan.w1_connections:
+        key = f"W1 send c={c}"
+        w1 = _alternate(_w1_names(plan, c, redis), plan.rounds, send(c), step, key)
+        results.figures[key] = {n: _summary(ss) for n, ss in w1.items()}
+        results.ratios[key] = _ratios(w1)
+    stream = workload("message/stream", f"stream {plan.stream_count}")
+    per_stream = plan.stream_count + 3
+    for c in plan.w2_connections:
+        key = f"W2 stream c={c}"
+        w2 = _alternate(_w2_names(plan, c, redis), plan.rounds, stream(c), step, key)
+        results.figures[key] = {n: _frames(_summary(ss), per_stream, plan.stream_count) for n, ss in w2.items()}
+        results.ratios[key] = _ratios(w2)
+    first = _alternate(MAIN, plan.rounds, lambda n: asyncio.run(
+        _first_frame_ms(ports[n], plan.stream_count, plan.ttff_requests)), step, "W2 first frame")
+    results.figures["W2 first frame ms"] = {
+        n: {"ms": statistics.median(ms), "range": [min(ms), max(ms)], "rounds": ms} for n, ms in first.items()
+    }
+    body = frames.request("message/stream", plan.w3_stream)
+    many: dict[str, Any] = {}
+    for n in MAIN:
+        step(f"W3 {plan.w3_streams} streams: {n}")
+        many[n] = asyncio.run(_many_streams(pool[n], plan.w3_streams, body))
+    results.figures["W3 many streams"] = many
+    under: dict[str, Any] = {}
+    for n in W5:
+        step(f"W5 send under load: {n}")
+        under[n] = asyncio.run(_latency_under_load(ports[n], plan.w5_requests, plan.seconds * 2, 16,
+                                                  plan.stream_count, ask=n != "fasta2a"))
+    results.figures["W5 non-blocking send under W2 c=16"] = under
+
+
+def _frames(summary: dict[str, Any], per_stream: int, tokens: int) -> dict[str, Any]:
+    lo, hi = summary["rate_range"]
+    return {**summary, "frames_per_s": summary["rate"] * per_stream,
+            "frames_per_s_range": [lo * per_stream, hi * per_stream], "tokens_per_s": summary["rate"] * tokens}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -365,7 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     results = run(plan, use_wrk)
     print(report(results))
     if args.json:
-        Path(args.json).write_text(json.dumps({"loadgen": results.loadgen, "plan": vars(plan), "figures": results.figures}, indent=2))
+        Path(args.json).write_text(json.dumps({
+            "loadgen": results.loadgen, "plan": vars(plan), "notes": results.notes,
+            "figures": results.figures, "ratios": results.ratios,
+        }, indent=2))
     return 0
 
 

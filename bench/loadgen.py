@@ -100,19 +100,25 @@ def http_post(host: str, port: int, body: bytes, headers: dict[str, str] | None 
 async def run_load(
     host: str, port: int, make_body: Callable[[int], bytes], *, connections: int,
     seconds: float | None = None, requests_per_conn: int | None = None,
-    headers: dict[str, str] | None = None,
+    total: int | None = None, headers: dict[str, str] | None = None,
 ) -> Stats:
     """`connections` clients, each sending requests back to back for `seconds` (or
-    `requests_per_conn` requests)."""
+    `requests_per_conn` requests each, or until `total` requests were sent by all; a failed
+    request counts against `total`, so a broken server cannot keep it going)."""
     stats = Stats()
     deadline = time.perf_counter() + (seconds or 1e9)
     counter = iter(range(1 << 62))
+    budget = total if total is not None else 1 << 62
 
     async def client() -> None:
+        nonlocal budget
         conn = Conn(host, port)
         sent = 0
         try:
             while time.perf_counter() < deadline and (requests_per_conn is None or sent < requests_per_conn):
+                if budget <= 0:
+                    break
+                budget -= 1
                 raw = http_post(host, port, make_body(next(counter)), headers)
                 start = time.perf_counter()
                 try:
