@@ -122,7 +122,8 @@ class TaskActor:
         self._mapper: TurnMapper | None = None  # the running turn's
         self._snapshot_seq = loaded.seq
         self._lost = False
-        self.letting_go = False  # a write letting the lease go is under way
+        self.letting_go = False  # a write letting the lease go is under way, or went
+        self._released = False  # the lease is let go: this actor writes nothing more
 
     @property
     def task_id(self) -> str:
@@ -193,13 +194,13 @@ class TaskActor:
     async def _let_go(self, consumed: tuple[int, ...] = ()) -> bool:
         """Let the lease go, unless commands wait; whether it went. A renewal that finds
         it gone meanwhile is told that this is why (`letting_go`), not that it was lost."""
-        self.letting_go = True
-        released = (await self._write([], consumed=consumed, release=True)).released
-        self.letting_go = released
-        return released
+        return (await self._write([], consumed=consumed, release=True)).released
 
     async def _close(self) -> None:
-        """After the end: what is still queued can never run; let the lease go."""
+        """After the end: what is still queued can never run; let the lease go (unless the
+        write that ended the task did)."""
+        if self._released:
+            return
         self._queue.clear()
         while True:
             for queued in await self._store.inbox(self.task_id, self._seen):
@@ -244,19 +245,25 @@ class TaskActor:
         rests = any(type(f) is StatusUpdate and f.status.state in FINAL_STATES for f in frames)  # type: ignore[union-attr]
         parked = any(ours(getattr(f, "metadata", None)).get("parked") for f in frames)
         keep = rests or parked or notify or self.seq + len(frames) - self._snapshot_seq >= _SNAPSHOT_EVERY
+        if frames and self.terminal and not self._queue and not (self._open - set(consumed)):
+            release = True  # the task's end, and nothing waits here: the lease goes with it
         change = Change(
             frames=tuple(frames), tickets=tuple(tickets), task=self.task if keep else None,
             notify=notify, memory=memory, consumed=tuple(consumed), turn=turn, release=release,
             wait=bool(keep or tickets or memory or consumed or turn is not None or release),
         )
+        self.letting_go = release
         try:
             done = await self._store.append(self.lease, change)
         except TaskEnded:  # ended by an earlier writer whose lease this one followed
+            self.letting_go = False
             await self._reload()
             raise
         except Exception:
+            self.letting_go = False
             await self._reload()  # the live fold is ahead of what was written
             raise
+        self.letting_go = self._released = done.released
         self.seq = done.seq
         self._open.difference_update(consumed)
         if keep:

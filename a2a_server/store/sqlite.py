@@ -688,6 +688,11 @@ class SQLiteStore:
         return bool(gone)
 
     async def take_deliveries(self, now: float, hold: float, limit: int) -> list[Delivery]:
+        await self._durable()  # most drains find nothing due: that costs no write transaction
+        if not self._db.execute(
+            "SELECT 1 FROM push_outbox WHERE due_at <= ? AND claimed_until <= ? LIMIT 1", (now, now)
+        ).fetchone():
+            return []
         async with self._write() as db:  # a conditional update per head: one sender wins each
             rows = db.execute(
                 "SELECT o.id, o.task_id, o.config_id, o.body, o.attempts, o.created_at FROM push_outbox o "
