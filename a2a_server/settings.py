@@ -136,6 +136,10 @@ class Settings:
             raise ValueError("--ssl-certfile and --ssl-keyfile go together")
         if self.jwt_jwks and not (self.jwt_issuer and self.jwt_audience):
             raise ValueError("--jwt-jwks needs --jwt-issuer and --jwt-audience (tokens are checked for both)")
+        if self.extended_card and not (self.api_keys or self.jwt_jwks):
+            # served to anyone, it would be the public card by another name (and the 0.3
+            # kit checks that an unauthenticated caller is refused it)
+            raise ValueError("--extended-card is for authenticated callers: it needs --api-keys or --jwt-jwks")
         if (self.jwt_required_scope or self.oauth_metadata_url) and not self.jwt_jwks:
             raise ValueError("--jwt-required-scope and --oauth-metadata-url need --jwt-jwks")
         for name in _LIMIT_DEFAULTS:

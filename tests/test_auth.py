@@ -234,7 +234,9 @@ async def test_openid_discovery_url_is_declared_as_openid_connect(tmp_path: Path
         ({"api_keys": "/no/such/file"}, "--api-keys /no/such/file: cannot be read"),
         ({"jwt_jwks": "/no/such/jwks.json", "jwt_issuer": ISSUER, "jwt_audience": AUDIENCE},
          "--jwt-jwks /no/such/jwks.json: not a readable JWKS file"),
-        ({"extended_card": "/no/such/card.json"}, "--extended-card /no/such/card.json: cannot be read"),
+        ({"extended_card": "/no/such/card.json", "api_keys": os.devnull},
+         "--extended-card /no/such/card.json: cannot be read"),
+        ({"extended_card": os.devnull}, "--extended-card is for authenticated callers: it needs --api-keys"),
     ],
 )
 def test_bad_files_stop_the_start_with_a_clear_error(settings: dict[str, str], message: str) -> None:
@@ -279,8 +281,10 @@ async def test_extended_card_replaces_a_skill_of_the_same_id(tmp_path: Path) -> 
     path = tmp_path / "extended.json"
     path.write_text(json.dumps({"name": "Demo (signed in)", "skills": [
         {"id": "echo", "name": "Echo+", "description": "Echoes, louder.", "tags": ["echo"]}]}))
-    async with in_process(extended_card=str(path)) as client:
-        card = (await rpc(client, "agent/getAuthenticatedExtendedCard"))["result"]
+    key = new_key()
+    keys = write_api_keys(tmp_path / "keys.txt", {"alice": key})
+    async with in_process(extended_card=str(path), api_keys=str(keys)) as client:
+        card = (await rpc(client, "agent/getAuthenticatedExtendedCard", headers={"X-API-Key": key}))["result"]
         public = (await client.get("/.well-known/agent-card.json")).json()
     validate("AgentCard", card)
     assert card["name"] == "Demo (signed in)" and card["supportsAuthenticatedExtendedCard"] is True

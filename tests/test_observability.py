@@ -121,7 +121,12 @@ async def test_push_retries_and_drops_are_counted(live_server, receiver: tuple[R
         await rpc(client, "message/send", {"message": user_message("hello"),
                                            "configuration": {"pushNotificationConfig": {"url": f"{url}/flaky"}}})
         await wait_for(lambda: _delivered(r, "/flaky"))
-        samples = await scrape(client)
+
+        async def counted() -> Any:  # the receiver has it before the sender hears it went
+            samples = await scrape(client)
+            return samples if value(samples, "a2a_push_deliveries_total", result="delivered") == 2 else None
+
+        samples = await wait_for(counted)
     assert value(samples, "a2a_push_deliveries_total", result="retried") == 2
     assert value(samples, "a2a_push_deliveries_total", result="delivered") == 2  # working, completed
     assert value(samples, "a2a_push_deliveries_total", result="dropped") == 0

@@ -207,7 +207,7 @@ class SQLiteStore:
         self._db.execute("COMMIT")
         self._db.execute("PRAGMA busy_timeout = 0")  # from now on waits are `_write`'s
         self._batch: asyncio.Future[BaseException | None] | None = None
-        self._shown: list[tuple[str, list[tuple[int, Frame]]]] = []  # the batch's frames
+        self._shown: list[tuple[str, list[tuple[int, Frame]]]] = []  # the batch's unwaited frames
         self._unwaited: set[str] = set()  # tasks with appends in the batch nobody waits for
         self._lost: dict[str, BaseException] = {}  # their commit failed: the next append says
         self._hub = Hub()
@@ -373,11 +373,15 @@ class SQLiteStore:
                 db.execute("UPDATE tasks SET lease_owner = NULL WHERE id = ?", (lease.task_id,))
             if rows:
                 self._feed(db, lease.task_id, False)
-                self._shown.append((lease.task_id, list(enumerate(frames, start=first))))
-        if change.wait:
-            await self._durable()
-        else:
+        shown = list(enumerate(frames, start=first))
+        if not change.wait:  # its frames go out with the commit
             self._unwaited.add(lease.task_id)
+            if shown:
+                self._shown.append((lease.task_id, shown))
+            return Appended(seq, bool(released))
+        await self._durable()
+        if shown:  # after the wait: the writer goes on before watchers see them, as it did
+            self._hub.frames(lease.task_id, shown)
         return Appended(seq, bool(released))
 
     async def submit(
