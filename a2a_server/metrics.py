@@ -26,7 +26,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from a2a_server.model import TaskState
@@ -90,6 +95,8 @@ class _Spread:
 
 
 class _Counter(_Family):
+    kind: type[CounterMetricFamily | GaugeMetricFamily] = CounterMetricFamily
+
     def __init__(self, name: str, doc: str, labels: Sequence[str] = ()) -> None:
         super().__init__(name, doc, labels, _Count)
 
@@ -97,24 +104,20 @@ class _Counter(_Family):
         self.children[()].inc(amount)
 
     def family(self) -> Metric:
-        f = CounterMetricFamily(self.name, self.doc, labels=self.label_names)
+        f = self.kind(self.name, self.doc, labels=self.label_names)
         for values, child in self.children.items():
             f.add_metric(values, child.value)
         return f
 
 
 class _Gauge(_Counter):
+    kind = GaugeMetricFamily
+
     def dec(self, amount: float = 1.0) -> None:
         self.children[()].dec(amount)
 
     def set(self, value: float) -> None:
         self.children[()].set(value)
-
-    def family(self) -> Metric:
-        f = GaugeMetricFamily(self.name, self.doc, labels=self.label_names)
-        for values, child in self.children.items():
-            f.add_metric(values, child.value)
-        return f
 
 
 class _Histogram(_Family):

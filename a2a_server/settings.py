@@ -48,8 +48,8 @@ class Settings:
     model_retries: int = _opt(3, "--agent openai: retries (with backoff) on 429 and 5xx")
     store: str = _opt(
         "sqlite:///a2a-server.db",
-        "task store: sqlite:///PATH (a file that survives restarts), redis://HOST:PORT/DB "
-        "(several replicas) or memory",
+        "task store: sqlite:///PATH (a file that survives restarts; ?synchronous=full: power "
+        "losses too), redis://HOST:PORT/DB (several replicas) or memory",
     )
     lease_seconds: float = _opt(
         5.0, "a replica's hold on a task it runs; renewed every third of it, taken over once it lapses"

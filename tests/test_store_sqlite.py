@@ -162,9 +162,16 @@ def test_open_store_urls(tmp_path: Path) -> None:
     os.chdir(tmp_path)
     rel = open_store("sqlite:///rel.db")
     assert isinstance(rel, SQLiteStore) and (tmp_path / "rel.db").exists()
-    for bad in ("postgres://x", "sqlite://", "sqlite:///"):
+    for bad in ("postgres://x", "sqlite://", "sqlite:///", "sqlite:///x.db?synchronous=off", "sqlite:///x.db?mode=ro"):
         with pytest.raises(ValueError):
             open_store(bad)
+    # the file's durability: NORMAL (1) survives a killed process, FULL (2) a power loss too
+    levels = {}
+    for url in ("sqlite:///n.db", "sqlite:///f.db?synchronous=full"):
+        store = open_store(url)
+        assert isinstance(store, SQLiteStore)
+        levels[url] = store._db.execute("PRAGMA synchronous").fetchone()[0]
+    assert levels == {"sqlite:///n.db": 1, "sqlite:///f.db?synchronous=full": 2}
 
 
 async def test_append_cost_does_not_grow_with_the_task(tmp_path: Path) -> None:

@@ -344,8 +344,14 @@ def open_store(url: str) -> TaskStore:
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         from a2a_server.store.sqlite import SQLiteStore
 
-        # as in SQLAlchemy: sqlite:///relative.db, sqlite:////absolute/path.db
-        return SQLiteStore(url.removeprefix("sqlite:///"))
+        # as in SQLAlchemy: sqlite:///relative.db, sqlite:////absolute/path.db; and
+        # ?synchronous=full for commits that survive a power loss too (see SQLiteStore)
+        path, _, query = url.removeprefix("sqlite:///").partition("?")
+        options = dict(part.partition("=")[::2] for part in query.split("&") if part)
+        synchronous = options.pop("synchronous", "normal")
+        if options or synchronous not in ("normal", "full"):
+            raise ValueError(f"--store {url!r}: the one option of sqlite:/// is ?synchronous=normal|full")
+        return SQLiteStore(path, synchronous=synchronous)
     if url.startswith(("redis://", "rediss://", "unix://")):
         from a2a_server.store.redis import RedisStore
 

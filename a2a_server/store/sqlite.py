@@ -25,8 +25,14 @@ committed (`PRAGMA data_version`, every `poll_seconds`) and reads the new feed r
 
 Calls run on the event loop thread: with WAL and `synchronous=NORMAL` a commit needs no
 fsync, which is cheaper than a thread hop per call; checkpoints, which do fsync, run in a
-worker thread (`checkpoint`). A commit survives the process being killed; only a power
-loss may take the last ones (`synchronous=FULL` would keep those too, at an fsync each).
+worker thread (`checkpoint`). What that promises: a commit survives the process being
+killed (SIGKILL, a crash: it is in the OS's page cache), and the file is never corrupt; a
+power loss or a kernel crash may take the commits since the last checkpoint's fsync (the
+file is then as it was before them, consistent). `sqlite:///PATH?synchronous=full` fsyncs
+the WAL at every commit (one fsync per group commit), so those survive too.
+
+A turn's text frames are not waited for by the runner (`Change.wait`): they join the open
+batch, and reach watchers, in this process and others, only once it is committed.
 """
 
 from __future__ import annotations
@@ -186,14 +192,17 @@ _FEED_KEEP_SECONDS = 60.0  # a process that falls further behind than this re-re
 
 class SQLiteStore:
     def __init__(
-        self, path: str, *, busy_timeout_ms: int = 10_000, poll_seconds: float = 0.01
+        self, path: str, *, busy_timeout_ms: int = 10_000, poll_seconds: float = 0.01,
+        synchronous: str = "normal",
     ) -> None:
         self.path = path
         self._id = uuid.uuid4().hex  # this instance, as a writer of the feed
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
+        if synchronous not in ("normal", "full"):
+            raise ValueError(f"synchronous must be normal or full, not {synchronous!r}")
+        self._db.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         # checkpoints (the one step that fsyncs) run off the event loop: see `checkpoint`
         self._db.execute("PRAGMA wal_autocheckpoint = 0")
         self._checkpointer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
