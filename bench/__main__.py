@@ -48,6 +48,7 @@ class Sample:
     p50_ms: float
     p99_ms: float
     errors: int = 0
+    cpu_us: float = 0.0  # the server process's CPU (user + system) per request, microseconds
 
 
 _WRK_SCRIPT = """wrk.method = "POST"
@@ -180,6 +181,7 @@ W1 = [*MAIN, "ours-memory", "ours-1.0"]
 W2 = [*MAIN, "ours-memory", "ours-coalesce", "ours-1.0"]
 W5 = ["ours", "sdk", "fasta2a"]
 W6 = ["ours", "ours-memory"]
+_PROCESS = {"ours-1.0": "ours", "ours-nb": "ours"}  # the same server, spoken to otherwise
 # what a ratio compares: label -> (numerator, denominator), each a server's name in the row
 RATIOS = {
     "ours/sdk": ("ours", "sdk"), "ours/fasta2a": ("ours", "fasta2a"), "ours/floor": ("ours", "floor"),
@@ -232,8 +234,10 @@ def _total_steps(plan: Plan, redis: bool) -> int:
 def _summary(samples: list[Sample]) -> dict[str, Any]:
     """The median of each figure over the rounds, the range of the rate, and every round."""
     rates = [s.rate for s in samples]
+    cpu = [s.cpu_us for s in samples]
     return {
         "rate": statistics.median(rates), "rate_range": [min(rates), max(rates)],
+        "cpu_us": statistics.median(cpu), "cpu_us_range": [min(cpu), max(cpu)],
         "p50_ms": statistics.median(s.p50_ms for s in samples),
         "p99_ms": statistics.median(s.p99_ms for s in samples),
         "errors": sum(s.errors for s in samples), "rounds": [vars(s) for s in samples],
@@ -321,6 +325,15 @@ def _side_by_side(plan: Plan, use_wrk: bool, pool: dict[str, Server], results: R
 
         def at(c: int) -> Callable[[str], Sample]:
             def measure(name: str) -> Sample:
+                server = pool[_PROCESS.get(name, name)]
+                before = server.cpu_ticks()
+                sample = measure_load(name)
+                ran = (server.cpu_ticks() - before) / os.sysconf("SC_CLK_TCK")
+                done = sample.rate * plan.seconds
+                sample.cpu_us = 1e6 * ran / done if done else 0.0
+                return sample
+
+            def measure_load(name: str) -> Sample:
                 if name == "ours-1.0":
                     return load(ports[name], new, c, plan.seconds, use_wrk, frames.V1_HEADERS)
                 if name == "ours-nb":
@@ -367,8 +380,11 @@ def _side_by_side(plan: Plan, use_wrk: bool, pool: dict[str, Server], results: R
 
 def _frames(summary: dict[str, Any], per_stream: int, tokens: int) -> dict[str, Any]:
     lo, hi = summary["rate_range"]
+    cpu_lo, cpu_hi = summary["cpu_us_range"]
     return {**summary, "frames_per_s": summary["rate"] * per_stream,
-            "frames_per_s_range": [lo * per_stream, hi * per_stream], "tokens_per_s": summary["rate"] * tokens}
+            "frames_per_s_range": [lo * per_stream, hi * per_stream], "tokens_per_s": summary["rate"] * tokens,
+            "cpu_us_per_frame": summary["cpu_us"] / per_stream,
+            "cpu_us_per_frame_range": [cpu_lo / per_stream, cpu_hi / per_stream]}
 
 
 def main(argv: list[str] | None = None) -> int:

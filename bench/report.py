@@ -16,9 +16,10 @@ def _spread(median: float, bounds: list[float], digits: int = 1) -> str:
 def _side_by_side_row(row: dict[str, Any], ratios: dict[str, Any]) -> list[str]:
     lines = []
     for name, v in row.items():
-        extra = ""
+        extra = f"  cpu {_spread(v['cpu_us'], v['cpu_us_range'], digits=0):>18} us/req"
         if "frames_per_s" in v:
-            extra = f"  frames/s {_spread(v['frames_per_s'], v['frames_per_s_range'], digits=0):>22}"
+            extra = (f"  frames/s {_spread(v['frames_per_s'], v['frames_per_s_range'], digits=0):>22}"
+                     f"  cpu {_spread(v['cpu_us_per_frame'], v['cpu_us_per_frame_range']):>18} us/frame")
         lines.append(f"  {name:<14} {_spread(v['rate'], v['rate_range']):>24}/s  p50 {v['p50_ms']:>7.2f} ms"
                      f"  p99 {v['p99_ms']:>7.2f} ms{extra}  errors {v['errors']}")
     shown = [f"{label} {r['ratio']:.2f}x ({r['range'][0]:.2f}-{r['range'][1]:.2f})" for label, r in ratios.items()]
