@@ -5,12 +5,17 @@ limits, retries, errors and cancel."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
 from a2a_server.cli import main
 from a2a_server.runner.openai import OpenAIRunner
@@ -321,3 +326,222 @@ async def test_end_to_end_stream_tools_deferred_settled_from_outside_and_memory(
 
         follow = await send(client, "what did I ask first?", message={"contextId": frames[0]["contextId"]})
         assert answer_text(follow) == "You asked about weather in Oslo, then pay 120"
+
+
+# -- regressions found in review of runner/openai.py ---------------------------------------
+
+
+def _check_openai_transcript(messages: list[dict[str, Any]]) -> None:
+    """OpenAI's rule: an assistant message with tool_calls must be followed by one tool
+    message per tool_call_id before anything else."""
+    for i, m in enumerate(messages):
+        if m.get("role") == "assistant" and m.get("tool_calls"):
+            want = {c["id"] for c in m["tool_calls"]}
+            got = set()
+            j = i + 1
+            while j < len(messages) and messages[j].get("role") == "tool":
+                got.add(messages[j]["tool_call_id"])
+                j += 1
+            assert got == want, f"assistant tool_calls {sorted(want)} answered by {sorted(got)}"
+
+
+async def test_resume_after_deferred_keeps_every_tool_message(fake) -> None:
+    server, url = fake
+    release = asyncio.Event()
+
+    @tool
+    def start_build(target: str) -> Deferred:
+        """Starts a build."""
+        async def work() -> str:
+            await release.wait()
+            return "green"
+        return Deferred(work=work)
+
+    @tool
+    def lookup(q: str) -> str:
+        """Looks something up."""
+        return f"found {q}"
+
+    server.add(
+        # the deferred call comes first, an ordinary call second, in one step
+        Calls([("start_build", '{"target": "docs"}'), ("lookup", '{"q": "x"}')]),
+        Text(["Building."]),
+        Text(["Green."]),
+    )
+    async with in_process(runner=runner(url, [start_build, lookup])) as client:
+        task = await send(client, "build and look up")
+        assert task["status"]["state"] == "working"
+        _check_openai_transcript(server.messages(1))  # the step after the tools: fine
+        release.set()
+
+        async def done() -> Any:
+            t = (await rpc(client, "tasks/get", {"id": task["id"]}))["result"]
+            return t if t["status"]["state"] in ("completed", "failed") else None
+
+        await wait_for(done)
+    print(json.dumps(server.messages(2)[-3:], indent=1))
+    _check_openai_transcript(server.messages(2))  # the resume turn's request
+
+
+async def test_parked_transcript_is_forgotten_when_the_task_ends(fake) -> None:
+    server, url = fake
+
+    @tool
+    def approve(amount: int) -> Deferred:
+        """Ask a human."""
+        return Deferred()
+
+    r = runner(url, [approve])
+    server.add(Calls([("approve", '{"amount": 1}')]), Text(["Waiting."]))
+    async with in_process(runner=r) as client:
+        task = await send(client, "pay")
+        assert task["status"]["state"] == "working"
+        canceled = (await rpc(client, "tasks/cancel", {"id": task["id"]}))["result"]
+        assert canceled["status"]["state"] == "canceled"
+    print("parked after cancel:", list(r._parked))
+    assert task["id"] not in r._parked, "the canceled task's transcript stays in memory forever"
+
+
+# -- more of them, with a tiny custom model server ---------------------------------------
+
+
+def chunk(delta: dict[str, Any] | None, finish: str | None = None) -> bytes:
+    body = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+            "choices": [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+def serve(script: list) -> tuple[LiveServer, list]:
+    requests: list = []
+
+    async def complete(request: Request):
+        requests.append(await request.json())
+        gen = script.pop(0)
+        return StreamingResponse(gen(), media_type="text/event-stream")
+
+    live = LiveServer(Starlette(routes=[Route("/v1/chat/completions", complete, methods=["POST"])]), free_port())
+    live.start()
+    return live, requests
+
+
+async def test_a_model_stream_dropped_midway_fails_readably() -> None:
+    async def dropped() -> AsyncIterator[bytes]:
+        yield chunk({"role": "assistant", "content": "Hel"})
+        raise RuntimeError("connection lost")  # uvicorn aborts the chunked body
+
+    live, _ = serve([dropped])
+    try:
+        r = OpenAIRunner("m", base_url=f"{live.url}/v1", api_key="k", max_retries=0)
+        async with in_process(runner=r) as client:
+            task = await send(client, "hi")
+    finally:
+        live.stop()
+    text = task["status"]["message"]["parts"][0]["text"]
+    print("state:", task["status"]["state"], "| message:", text)
+    assert "model server" in text, "an httpx error mid-stream is not translated by the runner"
+
+
+@dataclasses.dataclass
+class Report:
+    when: str
+
+
+@tool
+def report() -> Report:
+    """Returns a dataclass (not JSON)."""
+    return Report("now")
+
+
+async def test_tool_output_that_is_not_json_goes_back_to_the_model_as_an_error() -> None:
+    async def call_tool() -> AsyncIterator[bytes]:
+        yield chunk({"role": "assistant", "tool_calls": [{"index": 0, "id": "a", "type": "function", "function": {"name": "report", "arguments": "{}"}}]})
+        yield chunk({}, "tool_calls")
+        yield b"data: [DONE]\n\n"
+
+    async def answer() -> AsyncIterator[bytes]:
+        yield chunk({"role": "assistant", "content": "ok"})
+        yield chunk({}, "stop")
+        yield b"data: [DONE]\n\n"
+
+    live, _ = serve([call_tool, answer])
+    try:
+        r = OpenAIRunner("m", tools=[report], base_url=f"{live.url}/v1", api_key="k", max_retries=0)
+        async with in_process(runner=r) as client:
+            task = await send(client, "hi")
+    finally:
+        live.stop()
+    print("state:", task["status"]["state"], task["status"].get("message"))
+    assert task["status"]["state"] == "completed", "one odd tool output kills the whole task"
+
+
+async def test_two_calls_sharing_index_0_stay_apart() -> None:
+    """Some servers (older Ollama / llama.cpp builds) send each parallel call as a complete
+    delta with its own id but index 0."""
+    async def calls() -> AsyncIterator[bytes]:
+        yield chunk({"role": "assistant", "tool_calls": [{"index": 0, "id": "a", "type": "function", "function": {"name": "echo", "arguments": '{"x": 1}'}}]})
+        yield chunk({"tool_calls": [{"index": 0, "id": "b", "type": "function", "function": {"name": "echo", "arguments": '{"x": 2}'}}]})
+        yield chunk({}, "tool_calls")
+        yield b"data: [DONE]\n\n"
+
+    async def answer() -> AsyncIterator[bytes]:
+        yield chunk({"role": "assistant", "content": "ok"})
+        yield chunk({}, "stop")
+        yield b"data: [DONE]\n\n"
+
+    @tool
+    def echo(x: int) -> int:
+        """echo"""
+        return x
+
+    live, requests = serve([calls, answer])
+    try:
+        r = OpenAIRunner("m", tools=[echo], base_url=f"{live.url}/v1", api_key="k", max_retries=0)
+        async with in_process(runner=r) as client:
+            await send(client, "hi")
+    finally:
+        live.stop()
+    sent = requests[1]["messages"]
+    print(json.dumps(sent[-3:]))
+    assistant = next(m for m in sent if m.get("tool_calls"))
+    assert len(assistant["tool_calls"]) == 2, assistant["tool_calls"]
+
+
+async def test_a_tool_call_delta_without_index_is_a_call() -> None:
+    """Gemini's and some Ollama versions' OpenAI endpoints omit `index` on tool-call deltas."""
+    async def calls() -> AsyncIterator[bytes]:
+        yield chunk({"role": "assistant", "tool_calls": [{"id": "a", "type": "function", "function": {"name": "echo", "arguments": '{"x": 1}'}}]})
+        yield chunk({}, "tool_calls")
+        yield b"data: [DONE]\n\n"
+
+    async def answer() -> AsyncIterator[bytes]:
+        yield chunk({"role": "assistant", "content": "ok"})
+        yield chunk({}, "stop")
+        yield b"data: [DONE]\n\n"
+
+    @tool
+    def echo(x: int) -> int:
+        """echo"""
+        return x
+
+    live, requests = serve([calls, answer])
+    try:
+        r = OpenAIRunner("m", tools=[echo], base_url=f"{live.url}/v1", api_key="k", max_retries=0)
+        async with in_process(runner=r) as client:
+            task = await send(client, "hi")
+    finally:
+        live.stop()
+    print("state:", task["status"]["state"], task["status"].get("message", {}).get("parts"))
+    assert task["status"]["state"] == "completed"
+
+
+# -- the model server's credentials never reach a client -------------------------------------
+
+
+async def test_failure_messages_never_show_model_server_credentials() -> None:
+    url = f"http://svc-account:s3cr3t@127.0.0.1:{free_port()}/v1"
+    r = OpenAIRunner("m", base_url=url, api_key="k", max_retries=0)
+    async with in_process(runner=r) as client:
+        task = await send(client, "hi")
+    text = task["status"]["message"]["parts"][0]["text"]
+    print("client sees:", text)
+    assert "s3cr3t" not in text
