@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from a2a_server.auth import Authenticator
@@ -153,7 +153,7 @@ def create_app(
     public_path = urlsplit(settings.public_url or "").path
     if public_path and public_path != "/":
         rpc_paths.add(public_path)
-    routes = [Route(path, agent_card, methods=["GET"]) for path in CARD_PATHS]
+    routes: list[BaseRoute] = [Route(path, agent_card, methods=["GET"]) for path in CARD_PATHS]
     routes += [Route(path, health, methods=["GET"]) for path in ("/healthz", "/health")]
     routes.append(Route("/readyz", ready, methods=["GET"]))
     routes.append(Route("/metrics", scrape, methods=["GET"]))

@@ -175,11 +175,12 @@ class RequestHandler:
         context_id = loaded.task.context_id
         if message.context_id is not None and message.context_id != context_id:
             raise InvalidParams("message.contextId does not match the contextId of the task")
+        task_id = message.task_id
         if push is not None:
-            await self.store.put_push_config(message.task_id, push)
+            await self.store.put_push_config(task_id, push)
         message = dataclasses.replace(message, context_id=context_id)
-        await self.replica.submit(message.task_id, MessageCommand(message))
-        return message.task_id, loaded.seq
+        await self.replica.submit(task_id, MessageCommand(message))
+        return task_id, loaded.seq
 
     async def _new_task(
         self, message: Message, push: PushConfig | None, ctx: CallContext

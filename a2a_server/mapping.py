@@ -234,7 +234,7 @@ class TurnMapper:
 
     # -- ends ----------------------------------------------------------------------------------
 
-    def working(self) -> Frame:
+    def working(self) -> StatusUpdate:
         return StatusUpdate(self._task_id, self._context_id, Status(TaskState.WORKING))
 
     def end(
@@ -244,7 +244,7 @@ class TurnMapper:
         closed: Sequence[Ticket] = (),
         usage: dict[str, int] | None = None,
         data: dict[str, Any] | None = None,
-    ) -> Frame:
+    ) -> StatusUpdate:
         """The final status-update of a turn: terminal or interrupted, `final`.
 
         `closed` are the tickets that end with the task, `usage` the tokens the turn used;
@@ -274,7 +274,7 @@ class TurnMapper:
         *,
         final: bool = False,
         metadata: Metadata | None = None,
-    ) -> Frame:
+    ) -> StatusUpdate:
         message = agent_message(parts, self._task_id, self._context_id) if parts else None
         return StatusUpdate(
             self._task_id, self._context_id, Status(state, message), final=final, metadata=metadata

@@ -32,6 +32,7 @@ class Server:
     name: str
     command: list[str]
     port: int = 0
+    cwd: str | None = None  # where it runs (`python -m` imports from there first)
     proc: subprocess.Popen[bytes] | None = None
     _stderr: IO[bytes] | None = field(default=None, repr=False)
 
@@ -39,7 +40,7 @@ class Server:
         self.port = _free_port()
         cmd = [c.replace("{port}", str(self.port)) for c in self.command]
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop(); read if it fails to start
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._stderr)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._stderr, cwd=self.cwd)
 
     def wait_ready(self, timeout: float = 30) -> None:
         assert self.proc is not None and self._stderr is not None

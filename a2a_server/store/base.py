@@ -30,7 +30,7 @@ reads and writes that need nothing atomic.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -252,12 +252,12 @@ class TaskStore(Protocol):
         """The frames of a task's log with a sequence number above `after`, in order."""
         ...
 
-    def watch(self, task_id: str, after: int) -> AsyncIterator[list[tuple[int, Frame]]]:
+    def watch(self, task_id: str, after: int) -> AsyncGenerator[list[tuple[int, Frame]], None]:
         """The task's frames after `after`, in order, as they are written (by any replica);
         yields each batch as it arrives and waits for the next. The caller stops it."""
         ...
 
-    def doorbell(self, task_id: str) -> AsyncIterator[None]:
+    def doorbell(self, task_id: str) -> AsyncGenerator[None, None]:
         """Yields whenever a command is queued for the task (and once at the start); the
         lease holder waits on it."""
         ...

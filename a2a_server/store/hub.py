@@ -11,7 +11,7 @@ wait, and frames it already has are dropped by sequence number.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from a2a_server.model import Frame
@@ -66,7 +66,7 @@ class Hub:
 
     # -- what watchers use --------------------------------------------------------------------
 
-    async def follow(self, read: Read, task_id: str, after: int) -> AsyncIterator[Batch]:
+    async def follow(self, read: Read, task_id: str, after: int) -> AsyncGenerator[Batch, None]:
         w = _Watcher()
         self._watchers.setdefault(task_id, set()).add(w)
         try:
@@ -90,7 +90,7 @@ class Hub:
         finally:
             self._forget(self._watchers, task_id, w)
 
-    async def bell(self, task_id: str) -> AsyncIterator[None]:
+    async def bell(self, task_id: str) -> AsyncGenerator[None, None]:
         bell = asyncio.Event()
         self._bells.setdefault(task_id, set()).add(bell)
         try:

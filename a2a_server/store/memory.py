@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
 from a2a_server.calls import ListTasks, TaskPage
@@ -193,7 +193,7 @@ class MemoryStore:
         log = rec.log if rec is not None else []
         return list(enumerate(log[after:], start=after + 1))
 
-    async def watch(self, task_id: str, after: int) -> AsyncIterator[list[tuple[int, Frame]]]:
+    async def watch(self, task_id: str, after: int) -> AsyncGenerator[list[tuple[int, Frame]], None]:
         while True:
             rec = self._tasks.get(task_id)
             if rec is None:
@@ -206,7 +206,7 @@ class MemoryStore:
             else:
                 await wrote.wait()
 
-    async def doorbell(self, task_id: str) -> AsyncIterator[None]:
+    async def doorbell(self, task_id: str) -> AsyncGenerator[None, None]:
         while True:
             rec = self._tasks.get(task_id)
             if rec is None:
@@ -303,7 +303,7 @@ class MemoryStore:
         heads: dict[tuple[str, str], _Delivery] = {}
         for _, entry in sorted(self._outbox.items()):
             heads.setdefault((entry.delivery.task_id, entry.delivery.config_id), entry)
-        taken = []
+        taken: list[Delivery] = []
         for entry in heads.values():
             if entry.due_at <= now and entry.claimed_until <= now and len(taken) < limit:
                 entry.claimed_until = now + hold

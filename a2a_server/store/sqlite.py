@@ -42,7 +42,7 @@ import contextlib
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
 from a2a_server.calls import ListTasks, TaskPage
@@ -470,11 +470,11 @@ class SQLiteStore:
         ).fetchall()
         return [(seq, load_frame(frame)) for seq, frame in rows]
 
-    def watch(self, task_id: str, after: int) -> AsyncIterator[list[tuple[int, Frame]]]:
+    def watch(self, task_id: str, after: int) -> AsyncGenerator[list[tuple[int, Frame]], None]:
         self._poll()
         return self._hub.follow(self.read, task_id, after)
 
-    def doorbell(self, task_id: str) -> AsyncIterator[None]:
+    def doorbell(self, task_id: str) -> AsyncGenerator[None, None]:
         self._poll()
         return self._hub.bell(task_id)
 
