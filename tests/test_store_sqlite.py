@@ -25,6 +25,7 @@ from a2a_server.runner.base import Turn
 from a2a_server.runner.events import Completed, RunnerEvent, TextDelta, ToolDeferred
 from a2a_server.store.base import Change, Lease, open_store
 from a2a_server.store.memory import MemoryStore
+import a2a_server.store.sqlite as sqlite_store
 from a2a_server.store.sqlite import SQLiteStore, StoreVersionError
 from a2a_server.tickets import Ticket
 from tests.client import rpc, send
@@ -215,6 +216,39 @@ async def test_append_cost_does_not_grow_with_the_task(tmp_path: Path) -> None:
           f"at 10,000 events {large_bytes:.0f} B, {large_rows:.1f} rows")
     assert large_rows == small_rows  # the event's own rows, nothing that grows with the task
     assert large_bytes <= 1.25 * small_bytes
+
+
+async def test_the_wal_starts_over_under_steady_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A passive checkpoint never finds a WAL that is written to all the time fully copied,
+    so it never starts over: it grew by gigabytes in minutes of load. Past a size, the
+    checkpoint truncates it."""
+    monkeypatch.setattr(sqlite_store, "_WAL_RESET_BYTES", 256 * 1024)
+    path = tmp_path / "t.db"
+    store = SQLiteStore(str(path))
+    stop = asyncio.Event()
+
+    async def write() -> None:  # a new task every turn of the loop, as under load
+        n = 0
+        while not stop.is_set():
+            n += 1
+            lease = await store.create(new_task(f"t{n}"), principal="", owner="me", ttl=60)
+            await store.append(lease, Change(frames=(StatusUpdate(f"t{n}", "c1", Status(TaskState.WORKING)),)))
+
+    def wal() -> int:
+        return (tmp_path / "t.db-wal").stat().st_size
+
+    writer = asyncio.create_task(write())
+    before, after = [], []
+    while len(after) < 10:
+        await asyncio.sleep(0.02)
+        if wal() > 256 * 1024:  # written to enough to matter
+            before.append(wal())
+            await store.checkpoint()
+            after.append(wal())
+    stop.set()
+    await writer
+    await store.close()
+    assert max(after) < min(before), (before, after)  # it started over, every time
 
 
 # -- two server instances (as two processes would) on one SQLite file -----------------------

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import time
 import uuid
@@ -188,6 +189,7 @@ _TICKET_COLUMNS = (
     "deadline, output, error, delivered"
 )
 _FEED_KEEP_SECONDS = 60.0  # a process that falls further behind than this re-reads all
+_WAL_RESET_BYTES = 8 * 1024 * 1024  # a WAL larger than this is copied back whole and started over
 
 
 class SQLiteStore:
@@ -768,13 +770,30 @@ class SQLiteStore:
 
     async def checkpoint(self) -> None:
         """Copy the WAL back into the database file, in a worker thread (SQLite releases the
-        GIL), so the fsync it needs never stalls the event loop; the janitor calls it."""
+        GIL), so the fsync it needs never stalls the event loop; the janitor calls it.
+
+        A PASSIVE checkpoint never waits, but under steady writes it never catches up
+        either: new frames land while it copies, the WAL is never found fully copied, so it
+        is never started over and grows without end (gigabytes in minutes of load, and the
+        index SQLite maps in memory with it). Past `_WAL_RESET_BYTES` the checkpoint is a
+        TRUNCATE: writers wait (asynchronously, in `_write`) while it copies the rest, and
+        the WAL starts again from nothing."""
         if self._checkpointing is not None and not self._checkpointing.done():
             return  # one at a time
-        self._checkpointing = asyncio.get_running_loop().run_in_executor(
-            None, self._checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)"
-        )
+        self._checkpointing = asyncio.get_running_loop().run_in_executor(None, self._checkpoint_now)
         await asyncio.shield(self._checkpointing)
+
+    def _checkpoint_now(self) -> None:
+        """(In a worker thread.) The passive pass copies what it can without blocking anyone;
+        the TRUNCATE after it, when the WAL is large, has only what came meanwhile left to
+        copy before the WAL starts over, so writers wait that much and no more."""
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        try:
+            size = os.path.getsize(self.path + "-wal")
+        except OSError:
+            return
+        if size > _WAL_RESET_BYTES:
+            self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         if self._poller is not None:
