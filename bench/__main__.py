@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 from bench import frames
 from bench.growth import rss_after_tasks
 from bench.loadgen import Conn, http_post, percentile, run_load
+from bench.replicas import cross_replica_delay
 from bench.report import report
 from bench.servers import HOST, RedisServer, Server, ours_server, redis_missing, servers, start_all
 
@@ -170,11 +171,14 @@ class Plan:
     w3_stream: str = "stream 20 250"
     w5_requests: int = 200
     w6_checkpoints: tuple[int, ...] = (10_000, 30_000, 100_000)
+    replica_streams: int = 3  # streams on replica A followed from B (the cross-replica delay)
+    replica_frames: int = 40
 
 
 QUICK = Plan(rounds=1, seconds=1.0, w1_connections=(1, 4), w2_connections=(1, 2), nonblocking_w1=(4,),
              redis_w1=(4,), redis_w2=(1, 2), stream_count=10, ttff_requests=10, w3_streams=20,
-             w3_stream="stream 5 20", w5_requests=10, w6_checkpoints=(200, 600, 2000))
+             w3_stream="stream 5 20", w5_requests=10, w6_checkpoints=(200, 600, 2000),
+             replica_streams=1, replica_frames=10)
 
 MAIN = ["ours", "sdk", "fasta2a", "floor"]  # the anchors: first frame, W3 and W5 too
 W1 = [*MAIN, "ours-memory", "ours-1.0"]
@@ -228,7 +232,7 @@ def _total_steps(plan: Plan, redis: bool) -> int:
     w1 = sum(len(_w1_names(plan, c, redis)) for c in plan.w1_connections) * plan.rounds
     w2 = sum(len(_w2_names(plan, c, redis)) for c in plan.w2_connections) * plan.rounds
     first = len(MAIN) * plan.rounds
-    return w1 + w2 + first + len(MAIN) + len(W5) + len(W6)
+    return w1 + w2 + first + len(MAIN) + len(W5) + 2 + len(W6)
 
 
 def _summary(samples: list[Sample]) -> dict[str, Any]:
@@ -305,12 +309,32 @@ def _run(plan: Plan, use_wrk: bool, redis: bool, results: Results, step: _Steps)
             for name, why in start_all(pool, optional=("ours-redis",)).items():
                 results.notes.append(f"{name} skipped: {why}")
             _side_by_side(plan, use_wrk, pool, results, step)
+            results.figures["cross-replica delay"] = _cross_replica(plan, folder, pool, redis_url, step)
         # fresh servers on default settings, once the others are gone
         growth: dict[str, Any] = {}
         for name, store in zip(W6, (f"sqlite:///{folder}/w6.db", "memory")):
             step(f"W6 RSS after {plan.w6_checkpoints[-1]} tasks: {name}")
             growth[name] = rss_after_tasks(ours_server(name, store), plan.w6_checkpoints)
         results.figures["W6 RSS after finished tasks"] = growth
+
+
+def _cross_replica(plan: Plan, folder: str, pool: dict[str, Server], redis_url: str | None,
+                   step: _Steps) -> dict[str, Any]:
+    """A second replica beside `ours` (on its SQLite file) and `ours-redis` (on its Redis):
+    how much later B's stream of a task sees each frame than A's."""
+    shared = {"ours": f"sqlite:///{folder}/ours.db", "ours-redis": redis_url}
+    out: dict[str, Any] = {}
+    for name, store in shared.items():
+        step(f"cross-replica delay: {name}")
+        if name not in pool or store is None:
+            continue
+        second = ours_server(f"{name}-b", store, "--coalesce-ms", "0")
+        second.start()
+        try:
+            out[name] = cross_replica_delay(pool[name].port, second.port, plan.replica_streams, plan.replica_frames)
+        finally:
+            second.stop()
+    return out
 
 
 def _side_by_side(plan: Plan, use_wrk: bool, pool: dict[str, Server], results: Results, step: _Steps) -> None:

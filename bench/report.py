@@ -52,6 +52,9 @@ def report(results: Any) -> str:
                       f"  peak RSS {v['rss_peak_kib'] / 1024:.1f} MiB" for name, v in row.items()]
         elif key.startswith("W5"):
             lines += [f"  {name:<14} p50 {v['p50_ms']:.2f} ms  p99 {v['p99_ms']:.2f} ms" for name, v in row.items()]
+        elif key.startswith("cross-replica"):
+            lines += [f"  {name:<14} B behind A: median {v['median_ms']:.2f} ms  p90 {v['p90_ms']:.2f} ms"
+                      f"  ({v['frames']} frames)" for name, v in row.items()]
         elif key.startswith("W6"):
             lines += [_growth_row(name, v) for name, v in row.items()]
         else:
