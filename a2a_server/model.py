@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,9 +56,11 @@ def new_id() -> str:
     """A UUID of version 7 (RFC 9562): the Unix time in milliseconds (48 bits), then 74
     random bits (unguessable still). Ids made later sort later, so the store's indexes of
     tasks and their logs grow at their end: a new task's rows land on the pages the last
-    one's did, and a commit writes those few pages rather than one per index at random."""
-    value = ((time.time_ns() // 1_000_000) << 80) | (int.from_bytes(os.urandom(10)) & _RANDOM_74)
-    return str(uuid.UUID(int=value | _VERSION_7))
+    one's did, and a commit writes those few pages rather than one per index at random.
+    (Formatted here: `uuid.UUID` would double its cost.)"""
+    value = ((time.time_ns() // 1_000_000) << 80) | (int.from_bytes(os.urandom(10)) & _RANDOM_74) | _VERSION_7
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def now_iso() -> str:

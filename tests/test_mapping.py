@@ -186,3 +186,22 @@ async def test_text_around_tools_is_one_artifact_and_tools_never_in_it() -> None
         kinds = [f["kind"] for f in frames]
         first_tool = next(i for i, f in enumerate(frames) if f["kind"] == "status-update" and f["status"].get("message"))
         assert "artifact-update" in kinds[:first_tool], "text before a tool call is sent before it"
+
+
+def test_new_ids_are_uuid7_that_sort_by_time() -> None:
+    """Task and context ids: RFC 9562 version 7, their text as `uuid` writes it, later ones
+    sorting later (by millisecond), none repeated."""
+    import time
+    import uuid
+
+    from a2a_server.model import new_id
+
+    first = [new_id() for _ in range(2000)]
+    time.sleep(0.002)
+    later = new_id()
+    for text in [*first, later]:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (7, uuid.RFC_4122, text)
+    assert len(set(first)) == len(first)
+    assert later > max(first)
+    assert uuid.UUID(later).int >> 80 <= time.time_ns() // 1_000_000
