@@ -124,6 +124,9 @@ class TaskActor:
         self._lost = False
         self.letting_go = False  # a write letting the lease go is under way, or went
         self._released = False  # the lease is let go: this actor writes nothing more
+        # what this actor knows without reading (set for a task it made: `start_new_task`)
+        self._ticketless = False  # the task has no tickets: it deferred no tool yet
+        self._fresh_context = False  # its context is new: the first turn has no history
 
     @property
     def task_id(self) -> str:
@@ -137,9 +140,12 @@ class TaskActor:
     def terminal(self) -> bool:
         return self.state in TERMINAL_STATES
 
-    def start_new_task(self) -> None:
-        """The task was just created with its first message: its first turn comes first."""
+    def start_new_task(self, fresh_context: bool) -> None:
+        """The task was just created with its first message: its first turn comes first.
+        `fresh_context`: its context was made with it (there is no history to read)."""
         self._queue.append(_TurnRequest(self.task.history[-1]))
+        self._ticketless = True
+        self._fresh_context = fresh_context
 
     # -- the actor's life ---------------------------------------------------------------------
 
@@ -151,6 +157,11 @@ class TaskActor:
         bell = self._store.doorbell(self.task_id)
         ring: asyncio.Future[Any] = asyncio.ensure_future(anext(bell))
         try:
+            # the bell rings once when it listens: from then on, a command queued rings it,
+            # so one read of the inbox after that misses none (and is the only one needed)
+            await asyncio.wait({ring})
+            if ring.exception() is None:
+                ring = asyncio.ensure_future(anext(bell))
             if self._needs_recovery:
                 await self._recover_cut_turn()
             await self._take_commands()
@@ -239,6 +250,8 @@ class TaskActor:
         nothing else (a turn's text and progress) are not waited for: the runner goes on
         while they commit, and clients get them once they have (see `Change.wait`)."""
         before = self.state
+        if tickets:
+            self._ticketless = False
         for frame in frames:
             self.task = apply(self.task, frame)
         notify = bool(frames) and worth_notifying(frames, before)
@@ -268,7 +281,7 @@ class TaskActor:
         self._open.difference_update(consumed)
         if keep:
             self._snapshot_seq = done.seq
-        if notify:
+        if done.queued:  # deliveries to send (none: the task has no webhooks)
             self._replica.poke_push()
         if self.terminal and frames:
             self._replica.task_ended(self.task_id)
@@ -303,7 +316,7 @@ class TaskActor:
     async def _resume_request(self) -> _TurnRequest | None:
         if self.state is not TaskState.WORKING and self.state is not TaskState.AUTH_REQUIRED:
             return None
-        tickets = await self._store.tickets(self.task_id)
+        tickets = await self._tickets()
         if any(t.pending for t in tickets) or all(t.delivered for t in tickets):
             return None
         return _TurnRequest(None)
@@ -317,7 +330,10 @@ class TaskActor:
                 delivered = await self._open_turn(request, mapper, cut)
                 if delivered is None:
                     return
-            history = await self._store.memory(self.principal, self.task.context_id)
+            if self._fresh_context:
+                history, self._fresh_context = [], False
+            else:
+                history = await self._store.memory(self.principal, self.task.context_id)
             turn = Turn(
                 self.task_id, self.task.context_id, request.message, tuple(history),
                 tuple(t.settlement() for t in delivered),
@@ -351,7 +367,7 @@ class TaskActor:
             request.message = message
             frames.append(snapshot)
         elif request.message is None:
-            delivered = [t for t in await self._store.tickets(self.task_id) if not t.pending and not t.delivered]
+            delivered = [t for t in await self._tickets() if not t.pending and not t.delivered]
             if not delivered:
                 return None
         if self.state is not TaskState.WORKING or frames or cut:
@@ -394,7 +410,7 @@ class TaskActor:
         async with self._lock:
             head = mapper.finish(end.final_text)
             memory = self._memory(request.message, mapper.answer_text(end.final_text))
-            tickets = await self._store.tickets(self.task_id)
+            tickets = await self._tickets()
             if any(t.pending for t in tickets):  # parked until they settle
                 await self._write([*head, self._parked(mapper, usage)], memory=memory, turn=False)
             elif any(not t.delivered for t in tickets):  # settled meanwhile: a resume turn next
@@ -447,7 +463,11 @@ class TaskActor:
                 self._replica.metrics.tickets_settled.labels(ticket.state).inc()
 
     async def _closing_tickets(self, why: str) -> list[Ticket]:
-        return [t.settle("failed", error=why) for t in await self._store.tickets(self.task_id) if t.pending]
+        return [t.settle("failed", error=why) for t in await self._tickets() if t.pending]
+
+    async def _tickets(self) -> list[Ticket]:
+        """The task's tickets (none to read while it deferred no tool)."""
+        return [] if self._ticketless else await self._store.tickets(self.task_id)
 
     # -- tickets ------------------------------------------------------------------------------
 
@@ -465,7 +485,7 @@ class TaskActor:
             tool_name=event.tool_name, tool_call_id=event.tool_call_id,
             resume_hint=event.resume_hint, created_at=now, deadline=now + lifetime,
         )
-        pending = sum(t.pending for t in await self._store.tickets(self.task_id))
+        pending = sum(t.pending for t in await self._tickets())
         if pending >= self._settings.max_pending_tickets:
             limit = self._settings.max_pending_tickets
             ticket = ticket.settle("failed", error=f"too many pending background tools ({limit})")

@@ -186,6 +186,7 @@ class RequestHandler:
         self, message: Message, push: PushConfig | None, ctx: CallContext
     ) -> tuple[str, int] | Message:
         task_id = new_id()
+        fresh_context = not message.context_id  # made here: it has no history yet
         context_id = message.context_id or new_id()
         logs.note(task_id, context_id)
         reply = await self._direct_reply(task_id, context_id, message, ctx)
@@ -198,7 +199,10 @@ class RequestHandler:
                 "some to end, or cancel some."
             )
         message = dataclasses.replace(message, task_id=task_id, context_id=context_id)
-        actor = await self.replica.create(new_task(task_id, context_id, message), ctx.principal)
+        actor = await self.replica.create(
+            new_task(task_id, context_id, message), ctx.principal,
+            fresh_context=fresh_context,
+        )
         if push is not None:
             await self.store.put_push_config(task_id, push)
         self.replica.run(actor)

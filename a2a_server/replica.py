@@ -58,11 +58,12 @@ class Replica:
     def actor(self, task_id: str) -> TaskActor | None:
         return self._actors.get(task_id)
 
-    async def create(self, task: Task, principal: str) -> TaskActor:
-        """A new task, its lease held here; `run` its actor once its push configs are in."""
+    async def create(self, task: Task, principal: str, *, fresh_context: bool = False) -> TaskActor:
+        """A new task, its lease held here; `run` its actor once its push configs are in.
+        `fresh_context`: the task's context was made with it."""
         lease = await self.store.create(task, principal=principal, owner=self.owner, ttl=self.ttl)
         actor = TaskActor(self, lease, Loaded(task.copy(), 1, principal, False, self.owner))
-        actor.start_new_task()
+        actor.start_new_task(fresh_context)
         return actor
 
     def run(self, actor: TaskActor) -> None:

@@ -139,6 +139,7 @@ class Change:
 class Appended:
     seq: int  # the sequence number of the log's last frame
     released: bool = False  # the lease was let go (False also when it was not asked)
+    queued: int = 0  # push deliveries `notify` queued (none: the task has no configs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,8 +124,10 @@ class MemoryStore:
             self._tickets[ticket.id] = ticket
         if change.memory is not None:
             await self.remember(change.memory)
+        queued = 0
         if change.notify and rec.configs and change.task is not None:
             body = dump_task(change.task)
+            queued = len(rec.configs)
             for config_id in rec.configs:
                 d = Delivery(self._next_delivery, lease.task_id, config_id, body, 0, time.time())
                 self._outbox[d.id] = _Delivery(d)
@@ -141,7 +143,7 @@ class MemoryStore:
         if change.frames:
             rec.wrote.set()
             rec.wrote = asyncio.Event()
-        return Appended(seq, released)
+        return Appended(seq, released, queued)
 
     async def submit(
         self, task_id: str, command: Command, *, owner: str, ttl: float

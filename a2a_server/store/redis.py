@@ -248,7 +248,7 @@ class RedisStore:
         seq = int(reply[1])
         if frames:
             self._hub.frames(task_id, list(enumerate(frames, start=seq - len(frames) + 1)))
-        return Appended(seq, bool(reply[2]))
+        return Appended(seq, bool(reply[2]), int(reply[3]))
 
     async def submit(
         self, task_id: str, command: Command, *, owner: str, ttl: float

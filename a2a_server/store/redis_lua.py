@@ -107,7 +107,7 @@ return 1
 # 8 its status_at, 9 '1' if it is terminal, 10 snapshot ('' none), 11 notify, 12 turn
 # ('1', '0', ''), 13 release, 14 memory limit ('' none); then counted lists: frames;
 # tickets (id, settles, state, created_at, deadline, blob); consumed ids; memory messages.
-# Returns {'ok', seq, released} or a refusal, having written nothing: {'lease'},
+# Returns {'ok', seq, released, deliveries queued} or a refusal, having written nothing: {'lease'},
 # {'ended', state}, {'raced', ticket id}.
 APPEND = _LISTINGS + _QUEUES + r"""
 local P, id, now = ARGV[1], ARGV[2], ARGV[6]
@@ -168,8 +168,10 @@ if ARGV[14] ~= '' then
   local limit = tonumber(ARGV[14])
   if limit > 0 then redis.call('LTRIM', KEYS[12], -limit, -1) else redis.call('DEL', KEYS[12]) end
 end
+local queued = 0
 if ARGV[11] == '1' and ARGV[10] ~= '' then
   for _, config in ipairs(redis.call('ZRANGE', KEYS[8], 0, -1)) do
+    queued = queued + 1
     local n = redis.call('INCR', KEYS[11])
     redis.call('HSET', P .. 'dl:' .. n, 'task', id, 'config', config, 'body', ARGV[10],
       'attempts', 0, 'created_at', now)
@@ -191,7 +193,7 @@ if ARGV[13] == '1' and redis.call('XLEN', KEYS[3]) == 0 then
   redis.call('ZREM', KEYS[4], id)
   released = 1
 end
-return {'ok', seq, released}
+return {'ok', seq, released, queued}
 """
 
 # KEYS: task, inbox, leases. ARGV: id, command, writer, owner, now, until.

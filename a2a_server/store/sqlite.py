@@ -221,6 +221,11 @@ class SQLiteStore:
         self._shown: list[tuple[str, list[tuple[int, Frame]]]] = []  # the batch's unwaited frames
         self._unwaited: set[str] = set()  # tasks with appends in the batch nobody waits for
         self._lost: dict[str, BaseException] = {}  # their commit failed: the next append says
+        # what the open batch already checked or wrote, for the appends that follow in it
+        # (nobody else writes while it is open; cleared when it ends): a task's row as its
+        # last append left it, (owner, token, state, seq); the tasks it has a feed row for
+        self._held: dict[str, tuple[str, int, TaskState, int]] = {}
+        self._fed: set[str] = set()
         self._hub = Hub()
         self._poll_seconds = poll_seconds
         self._poller: asyncio.Task[None] | None = None
@@ -284,6 +289,8 @@ class SQLiteStore:
             return
         shown, self._shown = self._shown, []
         unwaited, self._unwaited = self._unwaited, set()
+        self._held.clear()
+        self._fed.clear()
         try:
             self._db.execute("COMMIT")
         except BaseException as exc:
@@ -334,15 +341,23 @@ class SQLiteStore:
         lost = self._lost.pop(lease.task_id, None)
         if lost is not None:
             raise lost  # an earlier append of this task, unwaited, was never committed
+        if change == Change(frames, wait=False) and len(frames) == 1:
+            chunk = self._append_chunk(lease, frames[0])
+            if chunk is not None:
+                return chunk
         async with self._write() as db:
-            row = db.execute(
-                "SELECT state, lease_owner, lease_token, "
-                "(SELECT MAX(seq) FROM events WHERE task_id = ?) FROM tasks WHERE id = ?",
-                (lease.task_id, lease.task_id),
-            ).fetchone()
-            if row is None or row[1] != lease.owner or row[2] != lease.token:
-                raise LeaseLost(lease.task_id)
-            before, seq = TaskState(row[0]), row[3]
+            held = self._held.get(lease.task_id)
+            if held is not None and held[0] == lease.owner and held[1] == lease.token:
+                before, seq = held[2], held[3]  # checked by an earlier append of this batch
+            else:
+                row = db.execute(
+                    "SELECT state, lease_owner, lease_token, "
+                    "(SELECT MAX(seq) FROM events WHERE task_id = ?) FROM tasks WHERE id = ?",
+                    (lease.task_id, lease.task_id),
+                ).fetchone()
+                if row is None or row[1] != lease.owner or row[2] != lease.token:
+                    raise LeaseLost(lease.task_id)
+                before, seq = TaskState(row[0]), row[3]
             if frames and before in TERMINAL_STATES:
                 raise TaskEnded(lease.task_id, before)
             first = seq + 1
@@ -355,12 +370,6 @@ class SQLiteStore:
                     state, status_at = frame.status.state, frame.status.timestamp  # type: ignore[union-attr]
             if rows:
                 db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
-            if status_at is not None:  # most frames (text chunks) leave the task row alone
-                db.execute(
-                    "UPDATE tasks SET state = ?, status_at = ?, ended_at = ? WHERE id = ?",
-                    (state.value, status_at, time.time() if state in TERMINAL_STATES else None,
-                     lease.task_id),
-                )
             if change.task is not None:
                 db.execute(
                     "INSERT INTO snapshots (task_id, seq, task) VALUES (?, ?, ?) ON CONFLICT "
@@ -371,29 +380,67 @@ class SQLiteStore:
                 self._save_ticket(db, ticket)
             if change.memory is not None:
                 self._add_memory(db, change.memory)
+            queued = 0
             if change.notify and change.task is not None:
-                self._queue_notifications(db, lease.task_id, change.task)
+                queued = self._queue_notifications(db, lease.task_id, change.task)
             if change.consumed:
                 db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in change.consumed])
-            if change.turn is not None:
-                db.execute("UPDATE tasks SET turn_running = ? WHERE id = ?", (int(change.turn), lease.task_id))
             released = change.release and not db.execute(
                 "SELECT 1 FROM inbox WHERE task_id = ? LIMIT 1", (lease.task_id,)
             ).fetchone()
+            # the task row, once: its status (most frames, text chunks, leave it alone), the
+            # turn's mark, the lease let go
+            sets: list[str] = []
+            args: list[Any] = []
+            if status_at is not None:
+                sets.append("state = ?, status_at = ?, ended_at = ?")
+                args += (state.value, status_at, time.time() if state in TERMINAL_STATES else None)
+            if change.turn is not None:
+                sets.append("turn_running = ?")
+                args.append(int(change.turn))
             if released:
-                db.execute("UPDATE tasks SET lease_owner = NULL WHERE id = ?", (lease.task_id,))
-            if rows:
+                sets.append("lease_owner = NULL")
+            if sets:
+                db.execute(f"UPDATE tasks SET {', '.join(sets)} WHERE id = ?", (*args, lease.task_id))
+            if rows and lease.task_id not in self._fed:  # one row tells the batch's frames
                 self._feed(db, lease.task_id, False)
+        if released:
+            self._held.pop(lease.task_id, None)
+        else:
+            self._held[lease.task_id] = (lease.owner, lease.token, state, seq)
+        if rows:
+            self._fed.add(lease.task_id)
         shown = list(enumerate(frames, start=first))
         if not change.wait:  # its frames go out with the commit
             self._unwaited.add(lease.task_id)
             if shown:
                 self._shown.append((lease.task_id, shown))
-            return Appended(seq, bool(released))
+            return Appended(seq, bool(released), queued)
         await self._durable()
         if shown:  # after the wait: the writer goes on before watchers see them, as it did
             self._hub.frames(lease.task_id, shown)
-        return Appended(seq, bool(released))
+        return Appended(seq, bool(released), queued)
+
+    def _append_chunk(self, lease: Lease, frame: Frame) -> Appended | None:
+        """The append a streamed answer makes most: one frame that leaves the task's row
+        alone, unwaited, into a batch that already checked the lease and has the task's
+        feed row. One statement, all or nothing by itself: no savepoint, no other read.
+        None when it is not that case (the general path takes it)."""
+        held = self._held.get(lease.task_id)
+        if (
+            self._batch is None or held is None or held[0] != lease.owner or held[1] != lease.token
+            or lease.task_id not in self._fed or held[2] in TERMINAL_STATES
+            or type(frame) is StatusUpdate or type(frame) is Task
+        ):
+            return None
+        seq = held[3] + 1
+        self._db.execute(
+            "INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", (lease.task_id, seq, dump_frame(frame))
+        )
+        self._held[lease.task_id] = (held[0], held[1], held[2], seq)
+        self._unwaited.add(lease.task_id)
+        self._shown.append((lease.task_id, [(seq, frame)]))
+        return Appended(seq)
 
     async def submit(
         self, task_id: str, command: Command, *, owner: str, ttl: float
@@ -417,11 +464,11 @@ class SQLiteStore:
         await self._durable()
         return lease
 
-    @staticmethod
     def _claim(
-        db: sqlite3.Connection, task_id: str, owner: str, ttl: float, dead: str | None = None
+        self, db: sqlite3.Connection, task_id: str, owner: str, ttl: float, dead: str | None = None
     ) -> Lease | None:
         now = time.time()
+        self._held.pop(task_id, None)
         row = db.execute(
             "UPDATE tasks SET lease_token = lease_token + (lease_owner IS NOT ?), "
             "lease_owner = ?, lease_until = ? WHERE id = ? AND ended_at IS NULL AND "
@@ -668,7 +715,7 @@ class SQLiteStore:
 
     # -- push notifications -------------------------------------------------------------------
 
-    def _queue_notifications(self, db: sqlite3.Connection, task_id: str, task: Task) -> None:
+    def _queue_notifications(self, db: sqlite3.Connection, task_id: str, task: Task) -> int:
         configs = [r[0] for r in db.execute("SELECT id FROM push_configs WHERE task_id = ?", (task_id,))]
         if configs:
             body, now = dump_task(task), time.time()
@@ -676,6 +723,7 @@ class SQLiteStore:
                 "INSERT INTO push_outbox (task_id, config_id, body, created_at) VALUES (?, ?, ?, ?)",
                 [(task_id, c, body, now) for c in configs],
             )
+        return len(configs)
 
     async def put_push_config(self, task_id: str, config: PushConfig) -> None:
         async with self._write() as db:
@@ -751,6 +799,7 @@ class SQLiteStore:
                 (ended_before,),
             ).fetchall()
             ids = [(r[0],) for r in rows]
+            self._held.clear()
             for table, column in (
                 ("events", "task_id"), ("snapshots", "task_id"), ("tickets", "task_id"),
                 ("inbox", "task_id"), ("push_configs", "task_id"), ("push_outbox", "task_id"),
