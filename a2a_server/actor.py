@@ -50,6 +50,7 @@ from a2a_server.model import (
     Message,
     Status,
     StatusUpdate,
+    Task,
     TaskState,
     TextPart,
 )
@@ -84,7 +85,7 @@ from a2a_server.turn import AGENT_FAILED, End, run_turn
 if TYPE_CHECKING:
     from a2a_server.replica import Replica
 
-__all__ = ["CANCELED", "LOST", "NOT_JSON", "TaskActor", "is_json"]
+__all__ = ["CANCELED", "LOST", "NOT_JSON", "TaskActor", "is_json", "opening"]
 
 log = logging.getLogger("a2a_server")
 
@@ -102,6 +103,16 @@ _SNAPSHOT_EVERY = 1024  # frames: bounds the tail a read folds, for a task that 
 class _TurnRequest:
     message: Message | None  # None: a resume turn
     command_id: int | None = None  # the inbox command it carries out (none: a new task's)
+    opened: bool = False  # its first write was made with the task (`opening`)
+
+
+def opening(task: Task) -> tuple[Change, Task]:
+    """A new task's first turn, opened as the task is created: `working`, the turn marked
+    running (what `_open_turn` writes), to go with the task's creation in one write; and
+    the Task after it."""
+    working = TurnMapper(task.id, task.context_id).working()
+    opened = apply(task.copy(), working)
+    return Change(frames=(working,), task=opened, turn=True), opened
 
 
 class TaskActor:
@@ -140,10 +151,11 @@ class TaskActor:
     def terminal(self) -> bool:
         return self.state in TERMINAL_STATES
 
-    def start_new_task(self, fresh_context: bool) -> None:
+    def start_new_task(self, fresh_context: bool, opened: bool = False) -> None:
         """The task was just created with its first message: its first turn comes first.
-        `fresh_context`: its context was made with it (there is no history to read)."""
-        self._queue.append(_TurnRequest(self.task.history[-1]))
+        `fresh_context`: its context was made with it (there is no history to read);
+        `opened`: the turn's first write was made with the task (`opening`)."""
+        self._queue.append(_TurnRequest(self.task.history[-1], opened=opened))
         self._ticketless = True
         self._fresh_context = fresh_context
 
@@ -326,10 +338,14 @@ class TaskActor:
         cut = bool(ours(self.task.metadata).get("turnCut"))
         started = time.perf_counter()
         try:
-            async with self._lock:
-                delivered = await self._open_turn(request, mapper, cut)
-                if delivered is None:
+            if request.opened:
+                delivered: list[Ticket] = []
+            else:
+                async with self._lock:
+                    opened = await self._open_turn(request, mapper, cut)
+                if opened is None:
                     return
+                delivered = opened
             if self._fresh_context:
                 history, self._fresh_context = [], False
             else:

@@ -16,7 +16,7 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from a2a_server import calls, follow, logs
 from a2a_server.errors import (
@@ -102,6 +102,15 @@ async def _after(
             await close()
 
 
+class _Started(NamedTuple):
+    """A message's turn, queued: its task, the log's last sequence number before its frames,
+    and the Task as it was made when the message made it."""
+
+    task_id: str
+    after: int
+    created: Task | None = None
+
+
 async def _nothing() -> AsyncIterator[follow.Batch | None]:
     return
     yield
@@ -136,7 +145,9 @@ class RequestHandler:
         started = await self._start_turn(req, ctx)
         if isinstance(started, Message):
             return started
-        task_id, after = started
+        task_id, after, created = started
+        if not req.blocking and created is not None:
+            return _trim_history(created, req.history_length)  # as it was made, submitted
         if req.blocking:
             turn = follow.turn_batches(self.store, task_id, req.message.message_id, after)
             async with contextlib.aclosing(turn):
@@ -152,15 +163,14 @@ class RequestHandler:
         started = await self._start_turn(req, ctx)
         if isinstance(started, Message):
             return PrimedStream((0, started), _nothing())
-        task_id, after = started
+        task_id, after, _ = started
         batches = follow.turn_batches(
             self.store, task_id, req.message.message_id, after, self.settings.keepalive_seconds
         )
         return await PrimedStream.prime(batches)
 
-    async def _start_turn(self, req: calls.SendMessage, ctx: CallContext) -> tuple[str, int] | Message:
-        """Queue the message's turn; where its frames start (the task, and the log's last
-        sequence number before them); or the runner's direct reply."""
+    async def _start_turn(self, req: calls.SendMessage, ctx: CallContext) -> _Started | Message:
+        """Queue the message's turn; where its frames start; or the runner's direct reply."""
         from a2a_server.push_api import checked  # the push methods build on this module
 
         push = None if req.push_config is None else await checked(self, req.push_config)
@@ -180,11 +190,11 @@ class RequestHandler:
             await self.store.put_push_config(task_id, push)
         message = dataclasses.replace(message, context_id=context_id)
         await self.replica.submit(task_id, MessageCommand(message))
-        return task_id, loaded.seq
+        return _Started(task_id, loaded.seq)
 
     async def _new_task(
         self, message: Message, push: PushConfig | None, ctx: CallContext
-    ) -> tuple[str, int] | Message:
+    ) -> _Started | Message:
         task_id = new_id()
         fresh_context = not message.context_id  # made here: it has no history yet
         context_id = message.context_id or new_id()
@@ -199,14 +209,15 @@ class RequestHandler:
                 "some to end, or cancel some."
             )
         message = dataclasses.replace(message, task_id=task_id, context_id=context_id)
+        created = new_task(task_id, context_id, message)
         actor = await self.replica.create(
-            new_task(task_id, context_id, message), ctx.principal,
-            fresh_context=fresh_context,
+            created, ctx.principal,
+            fresh_context=fresh_context, open_turn=push is None,
         )
         if push is not None:
             await self.store.put_push_config(task_id, push)
         self.replica.run(actor)
-        return task_id, 0
+        return _Started(task_id, 0, created)
 
     async def _direct_reply(
         self, task_id: str, context_id: str, message: Message, ctx: CallContext

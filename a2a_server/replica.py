@@ -16,7 +16,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from a2a_server.actor import NOT_JSON, TaskActor, is_json
+from a2a_server.actor import NOT_JSON, TaskActor, is_json, opening
 from a2a_server.liveness import instance
 from a2a_server.metrics import Metrics
 from a2a_server.model import Task
@@ -58,12 +58,21 @@ class Replica:
     def actor(self, task_id: str) -> TaskActor | None:
         return self._actors.get(task_id)
 
-    async def create(self, task: Task, principal: str, *, fresh_context: bool = False) -> TaskActor:
+    async def create(
+        self, task: Task, principal: str, *, fresh_context: bool = False, open_turn: bool = True
+    ) -> TaskActor:
         """A new task, its lease held here; `run` its actor once its push configs are in.
-        `fresh_context`: the task's context was made with it."""
-        lease = await self.store.create(task, principal=principal, owner=self.owner, ttl=self.ttl)
-        actor = TaskActor(self, lease, Loaded(task.copy(), 1, principal, False, self.owner))
-        actor.start_new_task(fresh_context)
+        `fresh_context`: the task's context was made with it. `open_turn`: its first turn
+        opens as it is created (one write, not two); not when push configs come with it,
+        since the turn's `working` is then theirs to be told of."""
+        if open_turn:
+            then, opened = opening(task)
+        else:
+            then, opened = None, task.copy()
+        lease = await self.store.create(task, principal=principal, owner=self.owner, ttl=self.ttl, then=then)
+        seq = 1 + (len(then.frames) if then is not None else 0)
+        actor = TaskActor(self, lease, Loaded(opened, seq, principal, False, self.owner))
+        actor.start_new_task(fresh_context, opened=open_turn)
         return actor
 
     def run(self, actor: TaskActor) -> None:

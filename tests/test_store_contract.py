@@ -96,6 +96,24 @@ def _answer(task_id: str, pieces: list[str]) -> list[Any]:
     return frames + m.finish() + [m.end(TaskState.COMPLETED)]
 
 
+async def test_create_with_its_first_change(store: TaskStore) -> None:
+    """`create(then=...)`: the Task at seq 1, then's frames after it, its snapshot, turn
+    mark and state, as one write; watchers and readers see both; the lease goes on."""
+    working = _status(TaskState.WORKING)
+    opened = fold(_task(), [working])
+    lease = await store.create(
+        _task(), principal="alice", owner=A, ttl=TTL, then=Change(frames=(working,), task=opened, turn=True)
+    )
+    loaded = await store.load("t1")
+    assert loaded is not None and loaded.seq == 2 and loaded.turn_running
+    assert loaded.task.status.state is TaskState.WORKING and loaded.lease_owner == A
+    assert [(s, type(f).__name__) for s, f in await store.read("t1")] == [(1, "Task"), (2, "StatusUpdate")]
+    assert (await store.counts()).tasks == {"working": 1}
+    done = await store.append(lease, Change(frames=(_status(TaskState.COMPLETED, final=True),), turn=False))
+    assert done.seq == 3
+    assert [t.id for t in (await store.list_tasks(ListTasks(), "alice")).tasks] == ["t1"]
+
+
 async def test_create_load_and_fenced_appends(store: TaskStore) -> None:
     lease = await store.create(_task(), principal="alice", owner=A, ttl=TTL)
     loaded = await store.load("t1")

@@ -210,9 +210,13 @@ class TaskEnded(Exception):
 class TaskStore(Protocol):
     # the log, and the lease that guards it (atomic) ------------------------------------------
 
-    async def create(self, task: Task, *, principal: str, owner: str, ttl: float) -> Lease:
+    async def create(
+        self, task: Task, *, principal: str, owner: str, ttl: float, then: Change | None = None
+    ) -> Lease:
         """Start a task's log with its Task frame (seq 1), owned by `principal`, its lease
-        held by `owner` for `ttl` seconds."""
+        held by `owner` for `ttl` seconds; and, if given, append `then` (its frames from seq
+        2), in the same write where the store can (one transaction), else right after.
+        Waited for, whatever `then.wait` says."""
         ...
 
     async def append(self, lease: Lease, change: Change) -> Appended:

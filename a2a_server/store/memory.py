@@ -84,7 +84,9 @@ class MemoryStore:
 
     # -- the log and its lease ----------------------------------------------------------------
 
-    async def create(self, task: Task, *, principal: str, owner: str, ttl: float) -> Lease:
+    async def create(
+        self, task: Task, *, principal: str, owner: str, ttl: float, then: Change | None = None
+    ) -> Lease:
         if task.id in self._tasks:
             raise ValueError(f"task {task.id} exists")
         first = task.copy()
@@ -92,7 +94,10 @@ class MemoryStore:
             principal, task.context_id, task.status.state, task.status.timestamp, [first],
             (first, 1), owner=owner, token=1, until=time.time() + ttl,
         )
-        return Lease(task.id, owner, 1)
+        lease = Lease(task.id, owner, 1)
+        if then is not None:  # nothing runs between the two: one step all the same
+            await self.append(lease, then)
+        return lease
 
     def _held(self, lease: Lease) -> _Task:
         rec = self._tasks.get(lease.task_id)

@@ -196,7 +196,9 @@ class RedisStore:
 
     # -- the log and its lease ----------------------------------------------------------------
 
-    async def create(self, task: Task, *, principal: str, owner: str, ttl: float) -> Lease:
+    async def create(
+        self, task: Task, *, principal: str, owner: str, ttl: float, then: Change | None = None
+    ) -> Lease:
         now = time.time()
         made = await self._create(
             keys=[self._task(task.id), self._log(task.id), self._key("leases")],
@@ -206,7 +208,10 @@ class RedisStore:
         )
         if not made:
             raise ValueError(f"task {task.id} exists")
-        return Lease(task.id, owner, 1)
+        lease = Lease(task.id, owner, 1)
+        if then is not None:  # a second script (a crash between them leaves the task as
+            await self.append(lease, then)  # it was before `then` became part of creating it)
+        return lease
 
     async def append(self, lease: Lease, change: Change) -> Appended:
         task_id, frames = lease.task_id, change.frames

@@ -321,8 +321,11 @@ class SQLiteStore:
 
     # -- the log and its lease ----------------------------------------------------------------
 
-    async def create(self, task: Task, *, principal: str, owner: str, ttl: float) -> Lease:
+    async def create(
+        self, task: Task, *, principal: str, owner: str, ttl: float, then: Change | None = None
+    ) -> Lease:
         body = dump_task(task)
+        lease = Lease(task.id, owner, 1)
         async with self._write() as db:
             db.execute(
                 "INSERT INTO tasks (id, context_id, principal, state, status_at, created_at, "
@@ -331,10 +334,18 @@ class SQLiteStore:
                  task.status.timestamp, time.time(), owner, time.time() + ttl),
             )
             db.execute("INSERT INTO events (task_id, seq, frame) VALUES (?, 1, ?)", (task.id, body))
-            db.execute("INSERT INTO snapshots (task_id, seq, task) VALUES (?, 1, ?)", (task.id, body))
+            if then is None or then.task is None:
+                db.execute("INSERT INTO snapshots (task_id, seq, task) VALUES (?, 1, ?)", (task.id, body))
             self._feed(db, task.id, False)
+            if then is not None:
+                self._fed.add(task.id)  # the row above tells `then`'s frames too
+                try:
+                    self._apply(db, lease, then, task.status.state, 1)
+                except BaseException:
+                    self._fed.discard(task.id)  # rolled back with it
+                    raise
         await self._durable()
-        return Lease(task.id, owner, 1)
+        return lease
 
     async def append(self, lease: Lease, change: Change) -> Appended:
         frames = change.frames
@@ -361,65 +372,73 @@ class SQLiteStore:
             if frames and before in TERMINAL_STATES:
                 raise TaskEnded(lease.task_id, before)
             first = seq + 1
-            state, status_at = before, None
-            rows = []
-            for frame in frames:
-                seq += 1
-                rows.append((lease.task_id, seq, dump_frame(frame)))
-                if type(frame) is StatusUpdate or type(frame) is Task:
-                    state, status_at = frame.status.state, frame.status.timestamp  # type: ignore[union-attr]
-            if rows:
-                db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
-            if change.task is not None:
-                db.execute(
-                    "INSERT INTO snapshots (task_id, seq, task) VALUES (?, ?, ?) ON CONFLICT "
-                    "(task_id) DO UPDATE SET seq = excluded.seq, task = excluded.task",
-                    (lease.task_id, seq, dump_task(change.task)),
-                )
-            for ticket in change.tickets:
-                self._save_ticket(db, ticket)
-            if change.memory is not None:
-                self._add_memory(db, change.memory)
-            queued = 0
-            if change.notify and change.task is not None:
-                queued = self._queue_notifications(db, lease.task_id, change.task)
-            if change.consumed:
-                db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in change.consumed])
-            released = change.release and not db.execute(
-                "SELECT 1 FROM inbox WHERE task_id = ? LIMIT 1", (lease.task_id,)
-            ).fetchone()
-            # the task row, once: its status (most frames, text chunks, leave it alone), the
-            # turn's mark, the lease let go
-            sets: list[str] = []
-            args: list[Any] = []
-            if status_at is not None:
-                sets.append("state = ?, status_at = ?, ended_at = ?")
-                args += (state.value, status_at, time.time() if state in TERMINAL_STATES else None)
-            if change.turn is not None:
-                sets.append("turn_running = ?")
-                args.append(int(change.turn))
-            if released:
-                sets.append("lease_owner = NULL")
-            if sets:
-                db.execute(f"UPDATE tasks SET {', '.join(sets)} WHERE id = ?", (*args, lease.task_id))
-            if rows and lease.task_id not in self._fed:  # one row tells the batch's frames
-                self._feed(db, lease.task_id, False)
-        if released:
+            done, state = self._apply(db, lease, change, before, seq)
+        if done.released:
             self._held.pop(lease.task_id, None)
         else:
-            self._held[lease.task_id] = (lease.owner, lease.token, state, seq)
-        if rows:
+            self._held[lease.task_id] = (lease.owner, lease.token, state, done.seq)
+        if frames:
             self._fed.add(lease.task_id)
         shown = list(enumerate(frames, start=first))
         if not change.wait:  # its frames go out with the commit
             self._unwaited.add(lease.task_id)
             if shown:
                 self._shown.append((lease.task_id, shown))
-            return Appended(seq, bool(released), queued)
+            return done
         await self._durable()
         if shown:  # after the wait: the writer goes on before watchers see them, as it did
             self._hub.frames(lease.task_id, shown)
-        return Appended(seq, bool(released), queued)
+        return done
+
+    def _apply(
+        self, db: sqlite3.Connection, lease: Lease, change: Change, before: TaskState, seq: int
+    ) -> tuple[Appended, TaskState]:
+        """The writes of a change (its lease checked; the log's last frame is `seq`, the
+        task's state `before`): what the append returns, and the task's state after it."""
+        state, status_at = before, None
+        rows = []
+        for frame in change.frames:
+            seq += 1
+            rows.append((lease.task_id, seq, dump_frame(frame)))
+            if type(frame) is StatusUpdate or type(frame) is Task:
+                state, status_at = frame.status.state, frame.status.timestamp  # type: ignore[union-attr]
+        if rows:
+            db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
+        if change.task is not None:
+            db.execute(
+                "INSERT INTO snapshots (task_id, seq, task) VALUES (?, ?, ?) ON CONFLICT "
+                "(task_id) DO UPDATE SET seq = excluded.seq, task = excluded.task",
+                (lease.task_id, seq, dump_task(change.task)),
+            )
+        for ticket in change.tickets:
+            self._save_ticket(db, ticket)
+        if change.memory is not None:
+            self._add_memory(db, change.memory)
+        queued = 0
+        if change.notify and change.task is not None:
+            queued = self._queue_notifications(db, lease.task_id, change.task)
+        if change.consumed:
+            db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in change.consumed])
+        released = change.release and not db.execute(
+            "SELECT 1 FROM inbox WHERE task_id = ? LIMIT 1", (lease.task_id,)
+        ).fetchone()
+        # the task row, once: its status (most frames, text chunks, leave it alone), the
+        # turn's mark, the lease let go
+        sets: list[str] = []
+        args: list[Any] = []
+        if status_at is not None:
+            sets.append("state = ?, status_at = ?, ended_at = ?")
+            args += (state.value, status_at, time.time() if state in TERMINAL_STATES else None)
+        if change.turn is not None:
+            sets.append("turn_running = ?")
+            args.append(int(change.turn))
+        if released:
+            sets.append("lease_owner = NULL")
+        if sets:
+            db.execute(f"UPDATE tasks SET {', '.join(sets)} WHERE id = ?", (*args, lease.task_id))
+        if rows and lease.task_id not in self._fed:  # one row tells the batch's frames
+            self._feed(db, lease.task_id, False)
+        return Appended(seq, bool(released), queued), state
 
     def _append_chunk(self, lease: Lease, frame: Frame) -> Appended | None:
         """The append a streamed answer makes most: one frame that leaves the task's row
