@@ -13,6 +13,7 @@ version's spelling (`TASK_STATE_WORKING`, `ROLE_USER` in 1.0).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,9 +59,25 @@ def new_id() -> str:
     tasks and their logs grow at their end: a new task's rows land on the pages the last
     one's did, and a commit writes those few pages rather than one per index at random.
     (Formatted here: `uuid.UUID` would double its cost.)"""
-    value = ((time.time_ns() // 1_000_000) << 80) | (int.from_bytes(os.urandom(10)) & _RANDOM_74) | _VERSION_7
+    value = ((time.time_ns() // 1_000_000) << 80) | (int.from_bytes(_random_bytes()) & _RANDOM_74) | _VERSION_7
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_pool = bytearray()
+_pool_lock = threading.Lock()
+os.register_at_fork(after_in_child=_pool.clear)  # a forked worker draws its own
+
+
+def _random_bytes() -> bytes:
+    """10 bytes of `os.urandom`, read 4 KiB at a time: each read is a system call that lets
+    the GIL go, and the event loop then waits for it back behind the store's threads."""
+    with _pool_lock:
+        if len(_pool) < 10:
+            _pool[:] = os.urandom(4096)
+        taken = bytes(_pool[-10:])
+        del _pool[-10:]
+    return taken
 
 
 def now_iso() -> str:

@@ -191,6 +191,7 @@ async def test_text_around_tools_is_one_artifact_and_tools_never_in_it() -> None
 def test_new_ids_are_uuid7_that_sort_by_time() -> None:
     """Task and context ids: RFC 9562 version 7, their text as `uuid` writes it, later ones
     sorting later (by millisecond), none repeated."""
+    import os
     import time
     import uuid
 
@@ -205,3 +206,11 @@ def test_new_ids_are_uuid7_that_sort_by_time() -> None:
     assert len(set(first)) == len(first)
     assert later > max(first)
     assert uuid.UUID(later).int >> 80 <= time.time_ns() // 1_000_000
+    # a forked worker does not draw the random bits its parent would draw next
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(write, new_id()[15:].encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 64).decode() != new_id()[15:]
