@@ -44,6 +44,7 @@ from a2a_server.mapping import (
 )
 from a2a_server.model import (
     FINAL_STATES,
+    ArtifactUpdate,
     INTERRUPTED_STATES,
     TERMINAL_STATES,
     Frame,
@@ -309,7 +310,27 @@ class TaskActor:
         async with self._lock:
             frames = make()
             if frames and not self.terminal:
-                await self._write(frames)
+                if all(type(f) is ArtifactUpdate for f in frames):
+                    await self._write_chunks(frames)
+                else:
+                    await self._write(frames)
+
+    async def _write_chunks(self, frames: Sequence[Frame]) -> None:
+        """`_write` for the frames a turn writes most, artifact updates (its text) alone:
+        they change no state, notify nobody, end nothing, so what `_write` works out for
+        them is known; they are not waited for, but when a snapshot is due."""
+        for frame in frames:
+            self.task = apply(self.task, frame)
+        keep = self.seq + len(frames) - self._snapshot_seq >= _SNAPSHOT_EVERY
+        change = Change(frames=tuple(frames), task=self.task, wait=True) if keep else Change(tuple(frames), wait=False)
+        try:
+            done = await self._store.append(self.lease, change)
+        except Exception:  # TaskEnded among them: the live fold is ahead of what was written
+            await self._reload()
+            raise
+        self.seq = done.seq
+        if keep:
+            self._snapshot_seq = done.seq
 
     # -- turns --------------------------------------------------------------------------------
 

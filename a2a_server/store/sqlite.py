@@ -192,6 +192,13 @@ _FEED_KEEP_SECONDS = 60.0  # a process that falls further behind than this re-re
 _WAL_RESET_BYTES = 8 * 1024 * 1024  # a WAL larger than this is copied back whole and started over
 
 
+def _frames_only(change: Change) -> bool:
+    return (
+        change.task is None and not change.tickets and change.memory is None and not change.notify
+        and not change.consumed and change.turn is None and not change.release
+    )
+
+
 class SQLiteStore:
     def __init__(
         self, path: str, *, busy_timeout_ms: int = 10_000, poll_seconds: float = 0.01,
@@ -352,7 +359,7 @@ class SQLiteStore:
         lost = self._lost.pop(lease.task_id, None)
         if lost is not None:
             raise lost  # an earlier append of this task, unwaited, was never committed
-        if change == Change(frames, wait=False) and len(frames) == 1:
+        if len(frames) == 1 and not change.wait and _frames_only(change):
             chunk = self._append_chunk(lease, frames[0])
             if chunk is not None:
                 return chunk
