@@ -26,7 +26,7 @@ from a2a_server.errors import (
     TooManyPendingTasks,
     UnsupportedOperation,
 )
-from a2a_server.mapping import new_task
+from a2a_server.mapping import fold, new_task
 from a2a_server.model import (
     TERMINAL_STATES,
     Frame,
@@ -149,11 +149,18 @@ class RequestHandler:
         if not req.blocking and created is not None:
             return _trim_history(created, req.history_length)  # as it was made, submitted
         if req.blocking:
+            seen: list[Frame] = []  # a new task's: its log from the start, the Task included
             turn = follow.turn_batches(self.store, task_id, req.message.message_id, after)
             async with contextlib.aclosing(turn):
                 async for batch in turn:
-                    if batch is not None and any(follow.ends_turn(frame) for _, frame in batch):
+                    if batch is None:
+                        continue
+                    if created is not None:
+                        seen += (frame for _, frame in batch)
+                    if any(follow.ends_turn(frame) for _, frame in batch):
                         break
+            if created is not None:  # folded from what it followed: the store's fold, unread
+                return _trim_history(fold(None, seen), req.history_length)
         loaded = await self.task_of(task_id, ctx)
         return _trim_history(loaded.task, req.history_length)
 
