@@ -234,6 +234,8 @@ class TaskActor:
                 return
 
     async def _take_commands(self) -> None:
+        if self._released:  # the task ended and its lease went: what came after is not ours
+            return
         for queued in await self._store.inbox(self.task_id, self._seen):
             self._seen = queued.id
             self._open.add(queued.id)

@@ -71,21 +71,26 @@ class PrimedStream:
     """A stream whose first frame is already known, so errors before it stay plain errors;
     the rest comes in batches (each written at once), None when the stream is idle."""
 
-    def __init__(self, first: tuple[int, Frame] | None, rest: AsyncIterator[follow.Batch | None]) -> None:
+    def __init__(
+        self, first: tuple[int, Frame] | None, rest: AsyncIterator[follow.Batch | None],
+        source: AsyncIterator[follow.Batch | None] | None = None,
+    ) -> None:
         self.first = first  # None: nothing to send yet, and no error can come before it
         self.rest = rest
+        self._source = source  # what `rest` reads from, closed too (`rest` may never start)
 
     @classmethod
     async def prime(cls, batches: AsyncIterator[follow.Batch | None]) -> PrimedStream:
         async for batch in batches:
             if batch:
-                return cls(batch[0], _after(batch[1:], batches))
+                return cls(batch[0], _after(batch[1:], batches), batches)
         raise UnsupportedOperation("The task has no frames to stream.")
 
     async def aclose(self) -> None:
-        close = getattr(self.rest, "aclose", None)
-        if close is not None:
-            await close()
+        for each in (self.rest, self._source):
+            close = getattr(each, "aclose", None)
+            if close is not None:
+                await close()
 
 
 async def _after(

@@ -55,9 +55,10 @@ _VERSION_7 = (0x7 << 76) | (0x2 << 62)
 
 def new_id() -> str:
     """A UUID of version 7 (RFC 9562): the Unix time in milliseconds (48 bits), then 74
-    random bits (unguessable still). Ids made later sort later, so the store's indexes of
-    tasks and their logs grow at their end: a new task's rows land on the pages the last
-    one's did, and a commit writes those few pages rather than one per index at random.
+    random bits (unguessable still). Ids made in a later millisecond sort later, so the
+    store's indexes of tasks and their logs grow at their end: a new task's rows land on the
+    pages the last one's did, and a commit writes those few pages rather than one per index
+    at random.
     (Formatted here: `uuid.UUID` would double its cost.)"""
     value = ((time.time_ns() // 1_000_000) << 80) | (int.from_bytes(_random_bytes()) & _RANDOM_74) | _VERSION_7
     h = f"{value:032x}"
@@ -66,7 +67,17 @@ def new_id() -> str:
 
 _pool = bytearray()
 _pool_lock = threading.Lock()
-os.register_at_fork(after_in_child=_pool.clear)  # a forked worker draws its own
+
+
+def _forked() -> None:
+    """In a forked child: its own draws (not the ones its parent makes next), and a lock
+    no thread of the parent can have held across the fork."""
+    global _pool_lock
+    _pool.clear()
+    _pool_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def _random_bytes() -> bytes:

@@ -102,8 +102,8 @@ class Replica:
         if loaded is None:
             return
         running = self._actors.get(lease.task_id)
-        if running is not None and running.lease == lease:
-            return  # another command of the same lease started it while this one loaded
+        if running is not None and running.lease.owner == lease.owner and running.lease.token >= lease.token:
+            return  # started meanwhile by another command of this lease, or of a newer one
         self.run(TaskActor(self, lease, loaded))
 
     def forget(self, actor: TaskActor) -> None:

@@ -44,21 +44,22 @@ def encode_error(body: dict[str, Any]) -> bytes:
 async def event_stream(
     stream: PrimedStream, request_id: RequestId, frame_json: FrameJSON, version: str = "0.3"
 ) -> AsyncIterator[bytes]:
-    if stream.first is not None:
-        seq, frame = stream.first
-        yield encode_frame(seq, request_id, frame_json(frame))
-    else:
-        yield KEEPALIVE  # commit the response now: the first frame may be a while
-    try:
-        async for batch in stream.rest:
-            if batch is None:
-                yield KEEPALIVE
-            elif len(batch) == 1:
-                yield encode_frame(batch[0][0], request_id, frame_json(batch[0][1]))
-            else:  # one write for what was committed at once
-                yield b"".join(encode_frame(seq, request_id, frame_json(frame)) for seq, frame in batch)
-    except Exception:
-        failed = InternalError.logged(logs.failure(log, "stream failed after its first frame"))
-        yield encode_error(error_response(failed, request_id, version))
+    try:  # closed however it ends, the first write's failure (a client gone) included
+        if stream.first is not None:
+            seq, frame = stream.first
+            yield encode_frame(seq, request_id, frame_json(frame))
+        else:
+            yield KEEPALIVE  # commit the response now: the first frame may be a while
+        try:
+            async for batch in stream.rest:
+                if batch is None:
+                    yield KEEPALIVE
+                elif len(batch) == 1:
+                    yield encode_frame(batch[0][0], request_id, frame_json(batch[0][1]))
+                else:  # one write for what was committed at once
+                    yield b"".join(encode_frame(seq, request_id, frame_json(frame)) for seq, frame in batch)
+        except Exception:
+            failed = InternalError.logged(logs.failure(log, "stream failed after its first frame"))
+            yield encode_error(error_response(failed, request_id, version))
     finally:
         await stream.aclose()

@@ -68,6 +68,78 @@ async def test_a_write_is_all_or_nothing(tmp_path: Path) -> None:
     await store.close()
 
 
+class FailingCommits:
+    """The store's connection, whose COMMITs fail when told to (a full disk, say)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.fail: set[int] = set()  # which COMMITs from now on fail, counting from 1
+        self.commits = 0
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "COMMIT":
+            self.commits += 1
+            if self.commits in self.fail:
+                raise sqlite3.OperationalError("database or disk is full")
+        return self.db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+
+def chunk(text: str, task_id: str = "t1") -> Frame:
+    m = TurnMapper(task_id, "c1")
+    m.add_text(text)
+    m.add_text("")
+    return m.finish()[0]
+
+
+async def test_a_failed_commit_is_told_to_the_writes_it_held_and_to_no_other(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "t.db"))
+    conn = FailingCommits(store._db)
+    store._db = conn  # type: ignore[assignment]
+    a = await store.create(new_task("a"), principal="", owner="me", ttl=60)
+    b = await store.create(new_task("b"), principal="", owner="me", ttl=60)
+
+    # unwaited chunks of a: their batch fails; a's next append is told, once, then goes on
+    conn.fail, conn.commits = {1}, 0
+    await store.append(a, Change(frames=(chunk("x", "a"),), wait=False))
+    await store.append(a, Change(frames=(chunk("y", "a"),), wait=False))  # the fast path
+    await asyncio.sleep(0.01)
+    with pytest.raises(sqlite3.OperationalError):
+        await store.append(a, Change(frames=(chunk("z", "a"),), wait=False))
+    done = await store.append(a, Change(frames=(chunk("z", "a"),)))
+    assert [s for s, _ in await store.read("a")] == [1, 2] and done.seq == 2
+
+    # an unwaited chunk and a waited write of a in one batch that fails: the waited writer
+    # is told, and a's next append is not told again
+    conn.fail, conn.commits = {1}, 0
+    await store.append(a, Change(frames=(chunk("p", "a"),), wait=False))
+    with pytest.raises(sqlite3.OperationalError):
+        await store.append(a, Change(frames=(chunk("q", "a"),)))
+    assert (await store.append(a, Change(frames=(chunk("q", "a"),)))).seq == 3
+
+    # a waited write whose batch commits returns, even when the batch after it fails; the
+    # write in that batch is told, and no stale failure waits for a's next append
+    conn.fail, conn.commits = {2}, 0
+
+    async def b_writes_into_the_next_batch() -> None:
+        for _ in range(2):
+            await asyncio.sleep(0)  # after a's batch committed, while a's writer waits on
+        await store.append(b, Change(frames=(status(TaskState.WORKING),)))
+
+    other = asyncio.create_task(b_writes_into_the_next_batch())
+    first = await store.append(a, Change(frames=(chunk("w", "a"),)))
+    assert first.seq == 4
+    with pytest.raises(sqlite3.OperationalError):
+        await other
+    assert (await store.append(a, Change(frames=(chunk("v", "a"),), wait=False))).seq == 5
+    await asyncio.sleep(0.01)
+    assert [s for s, _ in await store.read("a")] == [1, 2, 3, 4, 5]
+    assert [s for s, _ in await store.read("b")] == [1]
+    await store.close()
+
+
 async def test_the_file_survives_reopening_and_is_shared(tmp_path: Path) -> None:
     path = str(tmp_path / "t.db")
     a, b = SQLiteStore(path), SQLiteStore(path)  # two processes' worth of connections

@@ -204,13 +204,13 @@ class RedisStore:
             keys=[self._task(task.id), self._log(task.id), self._key("leases")],
             args=[self._p, task.id, task.context_id, principal, _pair(principal, task.context_id),
                   task.status.state.value, task.status.timestamp, now, owner, now + ttl,
-                  dump_task(task), self._writer],
+                  dump_task(task), self._writer, 1 if then is not None and then.turn else 0],
         )
         if not made:
             raise ValueError(f"task {task.id} exists")
         lease = Lease(task.id, owner, 1)
-        if then is not None:  # a second script (a crash between them leaves the task as
-            await self.append(lease, then)  # it was before `then` became part of creating it)
+        if then is not None:  # a second script: the task's turn is marked running already,
+            await self.append(lease, then)  # so if this one never runs, the turn is cut, as lost
         return lease
 
     async def append(self, lease: Lease, change: Change) -> Appended:

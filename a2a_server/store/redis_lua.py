@@ -83,13 +83,14 @@ end
 """
 
 # KEYS: task, log, leases. ARGV: P, id, context, principal, pc, state, status_at, created_at,
-# owner, until, the Task frame (also the first snapshot), writer. 0 if the task exists.
+# owner, until, the Task frame (also the first snapshot), writer, turn ('1': its first turn
+# is marked running already, for the append that opens it follows). 0 if the task exists.
 CREATE = _LISTINGS + r"""
 local P, id = ARGV[1], ARGV[2]
 if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
 redis.call('HSET', KEYS[1], 'context', ARGV[3], 'principal', ARGV[4], 'pc', ARGV[5],
   'state', ARGV[6], 'status_at', ARGV[7], 'created_at', ARGV[8], 'owner', ARGV[9],
-  'token', 1, 'until', ARGV[10], 'turn', 0, 'seq', 1, 'snapshot', ARGV[11],
+  'token', 1, 'until', ARGV[10], 'turn', ARGV[13], 'seq', 1, 'snapshot', ARGV[11],
   'snapshot_seq', 1, 'commands', 0)
 redis.call('XADD', KEYS[2], '0-1', 'f', ARGV[11], 'w', ARGV[12])
 redis.call('ZADD', KEYS[3], ARGV[10], id)

@@ -226,8 +226,10 @@ class SQLiteStore:
         self._db.execute("PRAGMA busy_timeout = 0")  # from now on waits are `_write`'s
         self._batch: asyncio.Future[BaseException | None] | None = None
         self._shown: list[tuple[str, list[tuple[int, Frame]]]] = []  # the batch's unwaited frames
-        self._unwaited: set[str] = set()  # tasks with appends in the batch nobody waits for
-        self._lost: dict[str, BaseException] = {}  # their commit failed: the next append says
+        # the tasks with appends in the batch nobody waits for (and the lease token that
+        # wrote them); if it fails, the next append of that lease raises what failed
+        self._unwaited: dict[str, int] = {}
+        self._lost: dict[str, tuple[int, BaseException]] = {}
         # what the open batch already checked or wrote, for the appends that follow in it
         # (nobody else writes while it is open; cleared when it ends): a task's row as its
         # last append left it, (owner, token, state, seq); the tasks it has a feed row for
@@ -282,41 +284,61 @@ class SQLiteStore:
         db.execute("SAVEPOINT one_write")
         try:
             yield db
-        except BaseException:
-            db.execute("ROLLBACK TO one_write")
-            db.execute("RELEASE one_write")
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK TO one_write")
+                db.execute("RELEASE one_write")
+            else:  # SQLite rolled the whole batch back itself (a full disk, an I/O error)
+                self._batch_lost(exc)
             raise
         db.execute("RELEASE one_write")
 
     def _commit(self) -> None:
         """Group commit: the writes of one event-loop iteration share one COMMIT. Their
         frames reach this process's watchers once it is done, never before."""
-        batch, self._batch = self._batch, None
-        if batch is None:
+        if self._batch is None:
             return
-        shown, self._shown = self._shown, []
-        unwaited, self._unwaited = self._unwaited, set()
-        self._held.clear()
-        self._fed.clear()
         try:
             self._db.execute("COMMIT")
         except BaseException as exc:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
-            for task_id in unwaited:  # nobody waited for these: their next append is told
-                self._lost[task_id] = exc
+            self._batch_lost(exc)
+            return
+        batch, self._batch = self._batch, None
+        shown, self._shown = self._shown, []
+        self._unwaited.clear()
+        self._held.clear()
+        self._fed.clear()
+        for task_id, frames in shown:
+            self._hub.frames(task_id, frames)
+        batch.set_result(None)
+
+    def _batch_lost(self, exc: BaseException) -> None:
+        """The open batch will never commit: its writers are told (`_durable`), the tasks
+        whose appends nobody waited for are told at their next append, what the batch
+        remembered is forgotten, and the next write begins a batch of its own."""
+        batch, self._batch = self._batch, None
+        self._shown = []
+        for task_id, token in self._unwaited.items():
+            self._lost[task_id] = (token, exc)
+        self._unwaited.clear()
+        self._held.clear()
+        self._fed.clear()
+        if batch is not None:
             batch.set_result(exc)
-        else:
-            for task_id, frames in shown:
-                self._hub.frames(task_id, frames)
-            batch.set_result(None)
 
     async def _durable(self) -> None:
         """Wait until what this connection wrote is committed: writers call it before
         returning (nothing is reported done before it is on disk), readers before reading
-        (nothing uncommitted is ever shown)."""
+        (nothing uncommitted is ever shown). It waits until no batch is open (so writers
+        that come meanwhile join the next one, not one each), and raises the failure of
+        the batch open when it was called (the caller's, for a writer), not of later ones."""
+        mine = self._batch
         while self._batch is not None:
-            failure = await asyncio.shield(self._batch)
+            await asyncio.shield(self._batch)
+        if mine is not None:
+            failure = mine.result()
             if failure is not None:
                 raise failure
 
@@ -357,8 +379,8 @@ class SQLiteStore:
     async def append(self, lease: Lease, change: Change) -> Appended:
         frames = change.frames
         lost = self._lost.pop(lease.task_id, None)
-        if lost is not None:
-            raise lost  # an earlier append of this task, unwaited, was never committed
+        if lost is not None and lost[0] == lease.token:
+            raise lost[1]  # an earlier append of this lease, unwaited, was never committed
         if len(frames) == 1 and not change.wait and _frames_only(change):
             chunk = self._append_chunk(lease, frames[0])
             if chunk is not None:
@@ -388,13 +410,25 @@ class SQLiteStore:
             self._fed.add(lease.task_id)
         shown = list(enumerate(frames, start=first))
         if not change.wait:  # its frames go out with the commit
-            self._unwaited.add(lease.task_id)
+            self._unwaited[lease.task_id] = lease.token
             if shown:
                 self._shown.append((lease.task_id, shown))
             return done
-        await self._durable()
-        if shown:  # after the wait: the writer goes on before watchers see them, as it did
-            self._hub.frames(lease.task_id, shown)
+        mine = self._batch
+        try:
+            await self._durable()
+        except asyncio.CancelledError:  # the writer is stopped, its write goes on: so do its frames
+            if shown and mine is not None:
+                if not mine.done():
+                    self._shown.append((lease.task_id, shown))  # out with the commit
+                elif mine.result() is None:
+                    self._hub.frames(lease.task_id, shown)
+            raise
+        except Exception:
+            self._lost.pop(lease.task_id, None)  # this writer is told: nobody else need be
+            raise
+        if shown:  # after the wait: the writer goes on (ends the task, lets the lease go)
+            self._hub.frames(lease.task_id, shown)  # before a watcher sees what it wrote
         return done
 
     def _apply(
@@ -460,11 +494,16 @@ class SQLiteStore:
         ):
             return None
         seq = held[3] + 1
-        self._db.execute(
-            "INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", (lease.task_id, seq, dump_frame(frame))
-        )
+        try:
+            self._db.execute(
+                "INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", (lease.task_id, seq, dump_frame(frame))
+            )
+        except BaseException as exc:
+            if not self._db.in_transaction:  # the batch went with it (see `_write`)
+                self._batch_lost(exc)
+            raise
         self._held[lease.task_id] = (held[0], held[1], held[2], seq)
-        self._unwaited.add(lease.task_id)
+        self._unwaited[lease.task_id] = lease.token
         self._shown.append((lease.task_id, [(seq, frame)]))
         return Appended(seq)
 
