@@ -215,6 +215,10 @@ class SQLiteStore:
         # checkpoints (the one step that fsyncs) run off the event loop: see `checkpoint`
         self._db.execute("PRAGMA wal_autocheckpoint = 0")
         self._checkpointer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # reads go through a connection of their own: they see what is committed, never the
+        # open batch, so they need not wait for it (under a steady stream of writes a batch
+        # is open at almost every moment, and a read waiting for none would starve)
+        self._reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._checkpointer.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         self._db.execute("BEGIN IMMEDIATE")
         try:
@@ -330,17 +334,21 @@ class SQLiteStore:
 
     async def _durable(self) -> None:
         """Wait until what this connection wrote is committed: writers call it before
-        returning (nothing is reported done before it is on disk), readers before reading
-        (nothing uncommitted is ever shown). It waits until no batch is open (so writers
-        that come meanwhile join the next one, not one each), and raises the failure of
-        the batch open when it was called (the caller's, for a writer), not of later ones."""
+        returning (nothing is reported done before it is on disk); raises the failure of
+        their batch (the one open when it is called), never of another. Then, if writers
+        that came meanwhile opened the next batch, it waits for that one too, once: the
+        writers answered a little later share commits more (under load, fewer COMMITs
+        per request); once only, so a steady stream of writes never starves a writer."""
         mine = self._batch
-        while self._batch is not None:
-            await asyncio.shield(self._batch)
-        if mine is not None:
-            failure = mine.result()
-            if failure is not None:
-                raise failure
+        if mine is None:
+            return
+        await asyncio.shield(mine)
+        later = self._batch
+        if later is not None:
+            await asyncio.shield(later)
+        failure = mine.result()
+        if failure is not None:
+            raise failure
 
     def _feed(self, db: sqlite3.Connection, task_id: str, inbox: bool) -> None:
         db.execute(
@@ -560,15 +568,13 @@ class SQLiteStore:
         return lost
 
     async def inbox(self, task_id: str, after: int = 0) -> list[Queued]:
-        await self._durable()
-        rows = self._db.execute(
+        rows = self._reader.execute(
             "SELECT id, command FROM inbox WHERE task_id = ? AND id > ? ORDER BY id", (task_id, after)
         ).fetchall()
         return [Queued(r[0], load_command(r[1])) for r in rows]
 
     async def leases(self, expiring_by: float) -> list[tuple[str, str]]:
-        await self._durable()
-        rows = self._db.execute(
+        rows = self._reader.execute(
             "SELECT id, lease_owner FROM tasks WHERE lease_owner IS NOT NULL AND lease_until <= ?",
             (expiring_by,),
         ).fetchall()
@@ -577,8 +583,7 @@ class SQLiteStore:
     # -- following a log ----------------------------------------------------------------------
 
     async def read(self, task_id: str, after: int = 0) -> list[tuple[int, Frame]]:
-        await self._durable()
-        rows = self._db.execute(
+        rows = self._reader.execute(
             "SELECT seq, frame FROM events WHERE task_id = ? AND seq > ? ORDER BY seq",
             (task_id, after),
         ).fetchall()
@@ -625,8 +630,7 @@ class SQLiteStore:
     # -- reads --------------------------------------------------------------------------------
 
     async def load(self, task_id: str) -> Loaded | None:
-        await self._durable()
-        db = self._db
+        db = self._reader
         db.execute("BEGIN")  # one read transaction: the row, the snapshot and its tail agree
         try:
             row = db.execute(
@@ -652,22 +656,19 @@ class SQLiteStore:
         return task, rows[-1][0] if rows else snap_seq
 
     async def counts(self) -> StoreCounts:
-        await self._durable()
-        db = self._db
+        db = self._reader
         tasks = dict(db.execute("SELECT state, COUNT(*) FROM tasks GROUP BY state").fetchall())
         pending = db.execute("SELECT COUNT(*) FROM tickets WHERE state = 'pending'").fetchone()[0]
         return StoreCounts(tasks, int(pending))
 
     async def open_tasks(self, principal: str) -> int:
-        await self._durable()
-        row = self._db.execute(
+        row = self._reader.execute(
             "SELECT COUNT(*) FROM tasks WHERE principal = ? AND ended_at IS NULL", (principal,)
         ).fetchone()
         return int(row[0])
 
     async def list_tasks(self, query: ListTasks, principal: str) -> TaskPage:
         """A page of `principal`'s tasks, newest status first, through the listing indexes."""
-        await self._durable()
         where, args = ["principal = ?"], [principal]
         if query.context_id is not None:
             where.append("context_id = ?")
@@ -678,7 +679,7 @@ class SQLiteStore:
         if query.status_timestamp_after is not None:
             where.append("status_at >= ?")
             args.append(query.status_timestamp_after)
-        db = self._db
+        db = self._reader
         db.execute("BEGIN")  # one read transaction: the count, the page and its tasks agree
         try:
             total = db.execute(f"SELECT COUNT(*) FROM tasks WHERE {' AND '.join(where)}", args)
@@ -730,21 +731,18 @@ class SQLiteStore:
         )
 
     async def ticket(self, ticket_id: str) -> Ticket | None:
-        await self._durable()
-        row = self._db.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        row = self._reader.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
         return None if row is None else self._ticket(row)
 
     async def tickets(self, task_id: str) -> list[Ticket]:
-        await self._durable()
-        rows = self._db.execute(
+        rows = self._reader.execute(
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE task_id = ? ORDER BY created_at, rowid",
             (task_id,),
         ).fetchall()
         return [self._ticket(r) for r in rows]
 
     async def due_tickets(self, now: float) -> list[Ticket]:
-        await self._durable()
-        rows = self._db.execute(
+        rows = self._reader.execute(
             f"SELECT {_TICKET_COLUMNS} FROM tickets "
             "WHERE state = 'pending' AND deadline IS NOT NULL AND deadline <= ?",
             (now,),
@@ -754,8 +752,7 @@ class SQLiteStore:
     # -- memory -------------------------------------------------------------------------------
 
     async def memory(self, principal: str, context_id: str) -> list[Message]:
-        await self._durable()
-        rows = self._db.execute(
+        rows = self._reader.execute(
             "SELECT message FROM memory WHERE principal = ? AND context_id = ? ORDER BY id",
             (principal, context_id),
         ).fetchall()
@@ -800,8 +797,7 @@ class SQLiteStore:
         await self._durable()
 
     async def push_configs(self, task_id: str) -> list[PushConfig]:
-        await self._durable()
-        rows = self._db.execute(
+        rows = self._reader.execute(
             "SELECT config FROM push_configs WHERE task_id = ? ORDER BY created_at, rowid", (task_id,)
         ).fetchall()
         return [load_config(r[0]) for r in rows]
@@ -816,8 +812,8 @@ class SQLiteStore:
         return bool(gone)
 
     async def take_deliveries(self, now: float, hold: float, limit: int) -> list[Delivery]:
-        await self._durable()  # most drains find nothing due: that costs no write transaction
-        if not self._db.execute(
+        # most drains find nothing due: a read, on the reader, costs no write transaction
+        if not self._reader.execute(
             "SELECT 1 FROM push_outbox WHERE due_at <= ? AND claimed_until <= ? LIMIT 1", (now, now)
         ).fetchone():
             return []
@@ -851,8 +847,7 @@ class SQLiteStore:
         await self._durable()
 
     async def outbox_stats(self, now: float) -> OutboxStats:
-        await self._durable()
-        count, oldest = self._db.execute("SELECT COUNT(*), MIN(created_at) FROM push_outbox").fetchone()
+        count, oldest = self._reader.execute("SELECT COUNT(*), MIN(created_at) FROM push_outbox").fetchone()
         return OutboxStats(count, max(0.0, now - oldest) if oldest is not None else 0.0)
 
     # -- upkeep -------------------------------------------------------------------------------
@@ -918,6 +913,7 @@ class SQLiteStore:
             with contextlib.suppress(Exception):
                 await self._checkpointing
         self._checkpointer.close()
+        self._reader.close()
         if self._batch is not None:
             self._commit()
         self._db.close()
