@@ -132,13 +132,20 @@ async def _many_streams(server: Server, streams: int, body: bytes) -> dict[str, 
 
 
 async def _latency_under_load(port: int, requests: int, load_seconds: float, connections: int, stream: int,
-                              ask: bool = True) -> dict[str, float]:
+                              ask: bool = True, use_wrk: bool = False) -> dict[str, float]:
     """W5: non-blocking message/send latency while message/stream load runs (`ask`: say
     `blocking: false`; fasta2a's send never blocks, and it refuses a configuration without
-    acceptedOutputModes with a 500)."""
+    acceptedOutputModes with a 500). The load comes from wrk when it can (`use_wrk`), a
+    process of its own: the asyncio load generator in this process would hold up the very
+    loop that times the sends, reading its 16 streams."""
     config = {"blocking": False} if ask else {}
     body = frames.request("message/stream", f"stream {stream}")
-    background = asyncio.create_task(run_load(HOST, port, lambda i: body, connections=connections, seconds=load_seconds))
+    if use_wrk:
+        background = asyncio.ensure_future(asyncio.to_thread(_wrk, port, body, connections, load_seconds, {}))
+    else:
+        background = asyncio.ensure_future(
+            run_load(HOST, port, lambda i: body, connections=connections, seconds=load_seconds)
+        )
     await asyncio.sleep(min(0.5, load_seconds / 4))
     conn = Conn(HOST, port)
     lat: list[float] = []
@@ -398,7 +405,7 @@ def _side_by_side(plan: Plan, use_wrk: bool, pool: dict[str, Server], results: R
     for n in W5:
         step(f"W5 send under load: {n}")
         under[n] = asyncio.run(_latency_under_load(ports[n], plan.w5_requests, plan.seconds * 2, 16,
-                                                  plan.stream_count, ask=n != "fasta2a"))
+                                                  plan.stream_count, ask=n != "fasta2a", use_wrk=use_wrk))
     results.figures["W5 non-blocking send under W2 c=16"] = under
 
 
