@@ -19,8 +19,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from a2a_server.mapping import new_task
-from a2a_server.model import Message, Role, Status, StatusUpdate, Task, TaskState, TextPart
-from a2a_server.store.base import CancelCommand, Change, Lease, MessageCommand
+from a2a_server.model import Artifact, ArtifactUpdate, Message, Role, Status, StatusUpdate, Task, TaskState, TextPart
+from a2a_server.store.base import CancelCommand, Change, Lease, LeaseLost, MessageCommand
 from a2a_server.store.redis import RedisStore
 from tests.redis_server import redis_url
 
@@ -266,3 +266,34 @@ async def test_a_redis_restart_mid_watch_loses_nothing(own_redis: _OwnRedis) -> 
     await watcher.stop()
     await a.close()
     await b.close()
+
+
+def _chunk(text: str, task_id: str = "t1") -> ArtifactUpdate:
+    return ArtifactUpdate(task_id, "c1", Artifact("a1", (TextPart(text),)), append=True)
+
+
+async def test_unwaited_appends_go_in_one_pipeline_in_order_and_a_refusal_is_told_next(pair: Pair) -> None:
+    """Appends nobody waits for (a turn's text) return at once and go out together; both
+    instances' followers get them in order; a waited append comes after them; when the
+    lease was lost meanwhile, they write nothing and the lease's next append says so."""
+    a, b = pair
+    lease = await a.create(_task(), principal="", owner="a", ttl=TTL)
+    here, there = _Follower(a), _Follower(b)
+    seqs = [(await a.append(lease, Change(frames=(_chunk(str(i)),), wait=False))).seq for i in range(50)]
+    assert seqs == list(range(2, 52))
+    done = await a.append(lease, Change(frames=(_working(0),)))  # waits for those first
+    assert done.seq == 52
+    await here.until(52)
+    await there.until(52)
+    assert here.seqs == there.seqs == list(range(1, 53))
+    assert [s for s, _ in await b.read("t1")] == list(range(1, 53))
+
+    taken = await b.claim("t1", owner="b", ttl=TTL, dead="a")  # a is gone, b has the task
+    assert taken is not None and taken.token == lease.token + 1
+    await a.append(lease, Change(frames=(_chunk("late"),), wait=False))  # queued: not refused yet
+    await asyncio.sleep(0.05)
+    with pytest.raises(LeaseLost):
+        await a.append(lease, Change(frames=(_chunk("later"),), wait=False))
+    assert [s for s, _ in await b.read("t1")] == list(range(1, 53))
+    await here.stop()
+    await there.stop()

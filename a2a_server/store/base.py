@@ -134,6 +134,14 @@ class Change:
     # are, and if that commit fails, the task's next append raises the failure
     wait: bool = True
 
+    @property
+    def frames_only(self) -> bool:
+        """Frames and nothing else (a turn's text and progress)."""
+        return (
+            self.task is None and not self.tickets and self.memory is None and not self.notify
+            and not self.consumed and self.turn is None and not self.release
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Appended:

@@ -55,7 +55,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from typing import Any, TypeVar, cast
 
 from redis.asyncio import Redis
@@ -168,6 +168,14 @@ class RedisStore:
         self._tickets = script(lua.TICKETS)
         self._take, self._finish = script(lua.TAKE_DELIVERIES), script(lua.FINISH_DELIVERY)
         self._delete_config, self._purge = script(lua.DELETE_CONFIG), script(lua.PURGE)
+        # appends nobody waits for (Change.wait false: a turn's text), sent in a pipeline
+        # of their own once this loop iteration ends, rather than one round trip each
+        self._seqs: dict[str, int] = {}  # the log's last seq, as this instance's appends left it
+        self._queued: list[tuple[Lease, Change, int]] = []  # (lease, change, seq before it)
+        self._sending: dict[str, int] = {}  # task -> its appends queued or in flight
+        self._sent = asyncio.Event()  # set when a pipeline of them has been answered
+        self._sender: asyncio.Task[None] | None = None
+        self._lost: dict[str, tuple[int, BaseException]] = {}  # task -> (token, what failed)
 
     # -- keys (see the module docstring) ------------------------------------------------------
 
@@ -209,11 +217,43 @@ class RedisStore:
         if not made:
             raise ValueError(f"task {task.id} exists")
         lease = Lease(task.id, owner, 1)
+        self._seqs[task.id] = 1
         if then is not None:  # a second script: the task's turn is marked running already,
             await self.append(lease, then)  # so if this one never runs, the turn is cut, as lost
         return lease
 
     async def append(self, lease: Lease, change: Change) -> Appended:
+        task_id, frames = lease.task_id, change.frames
+        lost = self._lost.pop(task_id, None)
+        if lost is not None and lost[0] == lease.token:
+            raise lost[1]  # an earlier append of this lease, unwaited, was refused or never sent
+        known = self._seqs.get(task_id)
+        if not change.wait and known is not None and frames and change.frames_only:
+            self._seqs[task_id] = known + len(frames)
+            self._queued.append((lease, change, known))
+            self._sending[task_id] = self._sending.get(task_id, 0) + 1
+            if self._sender is None or self._sender.done():
+                self._sender = asyncio.get_running_loop().create_task(self._send_queued())
+            return Appended(known + len(frames))
+        while self._sending.get(task_id):  # what was queued before goes first
+            self._sent.clear()
+            await self._sent.wait()
+        lost = self._lost.pop(task_id, None)
+        if lost is not None and lost[0] == lease.token:
+            raise lost[1]
+        try:
+            reply = await self._append(**self._append_call(lease, change))
+        except BaseException:
+            self._seqs.pop(task_id, None)  # not known whether it was written
+            raise
+        done = self._appended(lease, change, reply)
+        if done.released:
+            self._seqs.pop(task_id, None)  # the next writer of it, here or not, reads anew
+        else:
+            self._seqs[task_id] = done.seq
+        return done
+
+    def _append_call(self, lease: Lease, change: Change) -> dict[str, Any]:
         task_id, frames = lease.task_id, change.frames
         encoded = [dump_frame(f) for f in frames]
         state: TaskState | None = None
@@ -229,22 +269,28 @@ class RedisStore:
                         "" if t.deadline is None else t.deadline, _dump_ticket(t)]
         memory = change.memory
         messages = [dump_message(m) for m in memory.messages] if memory is not None else []
-        reply = await self._append(
-            keys=[self._task(task_id), self._log(task_id), self._inbox(task_id),
-                  self._key("leases"), self._key("ended"), self._key("due"),
-                  self._key(f"tks:{task_id}"), self._key(f"pco:{task_id}"), self._key("ready"),
-                  self._key("outbox"), self._key("dlseq"),
-                  self._memory(memory.principal, memory.context_id) if memory is not None
-                  else self._task(task_id)],
-            args=[self._p, task_id, lease.owner, lease.token, self._writer, time.time(),
-                  state.value if state is not None else "", status_at,
-                  "1" if state in TERMINAL_STATES else "", snapshot,
-                  "1" if change.notify else "", "" if change.turn is None else int(change.turn),
-                  "1" if change.release else "", "" if memory is None else memory.limit,
-                  len(encoded), *encoded, len(change.tickets), *tickets,
-                  len(change.consumed), *change.consumed, len(messages), *messages],
-        )
+        return {
+            "keys": [self._task(task_id), self._log(task_id), self._inbox(task_id),
+                     self._key("leases"), self._key("ended"), self._key("due"),
+                     self._key(f"tks:{task_id}"), self._key(f"pco:{task_id}"), self._key("ready"),
+                     self._key("outbox"), self._key("dlseq"),
+                     self._memory(memory.principal, memory.context_id) if memory is not None
+                     else self._task(task_id)],
+            "args": [self._p, task_id, lease.owner, lease.token, self._writer, time.time(),
+                     state.value if state is not None else "", status_at,
+                     "1" if state in TERMINAL_STATES else "", snapshot,
+                     "1" if change.notify else "", "" if change.turn is None else int(change.turn),
+                     "1" if change.release else "", "" if memory is None else memory.limit,
+                     len(encoded), *encoded, len(change.tickets), *tickets,
+                     len(change.consumed), *change.consumed, len(messages), *messages],
+        }
+
+    def _appended(self, lease: Lease, change: Change, reply: Any) -> Appended:
+        """The APPEND script's reply: what was appended (its frames handed to this process's
+        followers), or the refusal raised."""
+        task_id, frames = lease.task_id, change.frames
         if reply[0] != b"ok":
+            self._seqs.pop(task_id, None)
             if reply[0] == b"lease":
                 raise LeaseLost(task_id)
             if reply[0] == b"ended":
@@ -254,6 +300,38 @@ class RedisStore:
         if frames:
             self._hub.frames(task_id, list(enumerate(frames, start=seq - len(frames) + 1)))
         return Appended(seq, bool(reply[2]), int(reply[3]))
+
+    async def _send_queued(self) -> None:
+        """Send the queued appends, in order, a pipeline at a time (what is queued while one
+        is in flight goes in the next); a task whose append is refused or fails is told at
+        its next append, and its later ones queued meanwhile are dropped with it."""
+        while self._queued:
+            await asyncio.sleep(0)  # the rest of this loop iteration's appends join it
+            queued, self._queued = self._queued, []
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for lease, change, _ in queued:
+                        await self._append(**self._append_call(lease, change), client=pipe)
+                    replies: list[Any] = await pipe.execute(raise_on_error=False)
+            except Exception as exc:  # noqa: BLE001 - the connection: none of them is known written
+                replies = [exc] * len(queued)
+            for (lease, change, before), reply in zip(queued, replies, strict=True):
+                task_id = lease.task_id
+                self._sending[task_id] -= 1
+                if not self._sending[task_id]:
+                    del self._sending[task_id]
+                if task_id in self._lost and self._lost[task_id][0] == lease.token:
+                    continue  # an earlier one of the lease failed: this one is told no more
+                try:
+                    if isinstance(reply, BaseException):
+                        raise reply
+                    done = self._appended(lease, change, reply)
+                    if done.seq != before + len(change.frames):
+                        raise LeaseLost(task_id)  # someone else wrote the log: not this lease's
+                except Exception as exc:  # noqa: BLE001 - told to the task's next append
+                    self._seqs.pop(task_id, None)
+                    self._lost[task_id] = (lease.token, exc)
+            self._sent.set()
 
     async def submit(
         self, task_id: str, command: Command, *, owner: str, ttl: float
@@ -469,6 +547,9 @@ class RedisStore:
                 return total
 
     async def close(self) -> None:
+        if self._sender is not None:
+            with suppress(Exception):
+                await self._sender
         await self._feed.close()
         await self._redis.aclose()
 

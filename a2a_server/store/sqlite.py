@@ -192,13 +192,6 @@ _FEED_KEEP_SECONDS = 60.0  # a process that falls further behind than this re-re
 _WAL_RESET_BYTES = 8 * 1024 * 1024  # a WAL larger than this is copied back whole and started over
 
 
-def _frames_only(change: Change) -> bool:
-    return (
-        change.task is None and not change.tickets and change.memory is None and not change.notify
-        and not change.consumed and change.turn is None and not change.release
-    )
-
-
 class SQLiteStore:
     def __init__(
         self, path: str, *, busy_timeout_ms: int = 10_000, poll_seconds: float = 0.01,
@@ -389,7 +382,7 @@ class SQLiteStore:
         lost = self._lost.pop(lease.task_id, None)
         if lost is not None and lost[0] == lease.token:
             raise lost[1]  # an earlier append of this lease, unwaited, was never committed
-        if len(frames) == 1 and not change.wait and _frames_only(change):
+        if len(frames) == 1 and not change.wait and change.frames_only:
             chunk = self._append_chunk(lease, frames[0])
             if chunk is not None:
                 return chunk
