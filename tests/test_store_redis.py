@@ -290,10 +290,12 @@ async def test_unwaited_appends_go_in_one_pipeline_in_order_and_a_refusal_is_tol
 
     taken = await b.claim("t1", owner="b", ttl=TTL, dead="a")  # a is gone, b has the task
     assert taken is not None and taken.token == lease.token + 1
-    await a.append(lease, Change(frames=(_chunk("late"),), wait=False))  # queued: not refused yet
+    for i in range(5):  # queued: not refused yet
+        await a.append(lease, Change(frames=(_chunk(f"late {i}"),), wait=False))
     await asyncio.sleep(0.05)
     with pytest.raises(LeaseLost):
         await a.append(lease, Change(frames=(_chunk("later"),), wait=False))
     assert [s for s, _ in await b.read("t1")] == list(range(1, 53))
+    assert not a._sending and not a._dropped and not a._queued  # nothing left behind
     await here.stop()
     await there.stop()

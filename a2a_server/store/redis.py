@@ -176,6 +176,7 @@ class RedisStore:
         self._sent = asyncio.Event()  # set when a pipeline of them has been answered
         self._sender: asyncio.Task[None] | None = None
         self._lost: dict[str, tuple[int, BaseException]] = {}  # task -> (token, what failed)
+        self._dropped: set[tuple[str, int]] = set()  # leases that failed: their queued appends go unsent
 
     # -- keys (see the module docstring) ------------------------------------------------------
 
@@ -301,27 +302,38 @@ class RedisStore:
             self._hub.frames(task_id, list(enumerate(frames, start=seq - len(frames) + 1)))
         return Appended(seq, bool(reply[2]), int(reply[3]))
 
+    def _failed(self, lease: Lease) -> bool:
+        return (lease.task_id, lease.token) in self._dropped
+
     async def _send_queued(self) -> None:
         """Send the queued appends, in order, a pipeline at a time (what is queued while one
-        is in flight goes in the next); a task whose append is refused or fails is told at
-        its next append, and its later ones queued meanwhile are dropped with it."""
+        is in flight goes in the next); a lease whose append is refused or fails is told at
+        its next append, and its later appends are dropped (not sent, or not heeded)."""
         while self._queued:
             await asyncio.sleep(0)  # the rest of this loop iteration's appends join it
             queued, self._queued = self._queued, []
+            sending = [not self._failed(lease) for lease, _, _ in queued]
+            replies: list[Any] = []
             try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for lease, change, _ in queued:
-                        await self._append(**self._append_call(lease, change), client=pipe)
-                    replies: list[Any] = await pipe.execute(raise_on_error=False)
+                if any(sending):
+                    async with self._redis.pipeline(transaction=False) as pipe:
+                        for (lease, change, _), send in zip(queued, sending, strict=True):
+                            if send:
+                                await self._append(**self._append_call(lease, change), client=pipe)
+                        replies = await pipe.execute(raise_on_error=False)
             except Exception as exc:  # noqa: BLE001 - the connection: none of them is known written
-                replies = [exc] * len(queued)
-            for (lease, change, before), reply in zip(queued, replies, strict=True):
+                replies = [exc] * sum(sending)
+            answers = iter(replies)
+            for (lease, change, before), send in zip(queued, sending, strict=True):
                 task_id = lease.task_id
+                dropped = self._failed(lease)
                 self._sending[task_id] -= 1
                 if not self._sending[task_id]:
                     del self._sending[task_id]
-                if task_id in self._lost and self._lost[task_id][0] == lease.token:
-                    continue  # an earlier one of the lease failed: this one is told no more
+                    self._dropped.discard((task_id, lease.token))  # none of its appends is left
+                reply = next(answers) if send else None
+                if not send or dropped:
+                    continue  # an earlier append of the lease failed: this one is told no more
                 try:
                     if isinstance(reply, BaseException):
                         raise reply
@@ -331,6 +343,8 @@ class RedisStore:
                 except Exception as exc:  # noqa: BLE001 - told to the task's next append
                     self._seqs.pop(task_id, None)
                     self._lost[task_id] = (lease.token, exc)
+                    if task_id in self._sending:  # the rest of its queued appends are dropped
+                        self._dropped.add((task_id, lease.token))
             self._sent.set()
 
     async def submit(
