@@ -19,7 +19,17 @@ import pytest
 import redis.asyncio as aioredis
 
 from a2a_server.mapping import new_task
-from a2a_server.model import Artifact, ArtifactUpdate, Message, Role, Status, StatusUpdate, Task, TaskState, TextPart
+from a2a_server.model import (
+    Artifact,
+    ArtifactUpdate,
+    Message,
+    Role,
+    Status,
+    StatusUpdate,
+    Task,
+    TaskState,
+    TextPart,
+)
 from a2a_server.store.base import CancelCommand, Change, Lease, LeaseLost, MessageCommand
 from a2a_server.store.redis import RedisStore
 from tests.redis_server import redis_url
