@@ -170,7 +170,8 @@ class RedisStore:
         self._delete_config, self._purge = script(lua.DELETE_CONFIG), script(lua.PURGE)
         # appends nobody waits for (Change.wait false: a turn's text), sent in a pipeline
         # of their own once this loop iteration ends, rather than one round trip each
-        self._seqs: dict[str, int] = {}  # the log's last seq, as this instance's appends left it
+        # task -> (lease token, the log's last seq) as that lease's appends here left it
+        self._seqs: dict[str, tuple[int, int]] = {}
         self._queued: list[tuple[Lease, Change, int]] = []  # (lease, change, seq before it)
         self._sending: dict[str, int] = {}  # task -> its appends queued or in flight
         self._sent = asyncio.Event()  # set when a pipeline of them has been answered
@@ -218,7 +219,7 @@ class RedisStore:
         if not made:
             raise ValueError(f"task {task.id} exists")
         lease = Lease(task.id, owner, 1)
-        self._seqs[task.id] = 1
+        self._seqs[task.id] = (1, 1)
         if then is not None:  # a second script: the task's turn is marked running already,
             await self.append(lease, then)  # so if this one never runs, the turn is cut, as lost
         return lease
@@ -228,9 +229,10 @@ class RedisStore:
         lost = self._lost.pop(task_id, None)
         if lost is not None and lost[0] == lease.token:
             raise lost[1]  # an earlier append of this lease, unwaited, was refused or never sent
-        known = self._seqs.get(task_id)
+        held = self._seqs.get(task_id)
+        known = held[1] if held is not None and held[0] == lease.token else None
         if not change.wait and known is not None and frames and change.frames_only:
-            self._seqs[task_id] = known + len(frames)
+            self._seqs[task_id] = (lease.token, known + len(frames))
             self._queued.append((lease, change, known))
             self._sending[task_id] = self._sending.get(task_id, 0) + 1
             if self._sender is None or self._sender.done():
@@ -251,7 +253,7 @@ class RedisStore:
         if done.released:
             self._seqs.pop(task_id, None)  # the next writer of it, here or not, reads anew
         else:
-            self._seqs[task_id] = done.seq
+            self._seqs[task_id] = (lease.token, done.seq)
         return done
 
     def _append_call(self, lease: Lease, change: Change) -> dict[str, Any]:
