@@ -44,9 +44,9 @@ from a2a_server.mapping import (
 )
 from a2a_server.model import (
     FINAL_STATES,
-    ArtifactUpdate,
     INTERRUPTED_STATES,
     TERMINAL_STATES,
+    ArtifactUpdate,
     Frame,
     Message,
     Status,
@@ -78,7 +78,6 @@ from a2a_server.store.base import (
     MessageCommand,
     Queued,
     SettleCommand,
-    TaskEnded,
 )
 from a2a_server.tickets import Ticket
 from a2a_server.turn import AGENT_FAILED, End, run_turn
@@ -272,7 +271,7 @@ class TaskActor:
         notify = bool(frames) and worth_notifying(frames, before)
         rests = any(type(f) is StatusUpdate and f.status.state in FINAL_STATES for f in frames)  # type: ignore[union-attr]
         parked = any(ours(getattr(f, "metadata", None)).get("parked") for f in frames)
-        keep = rests or parked or notify or self.seq + len(frames) - self._snapshot_seq >= _SNAPSHOT_EVERY
+        keep = rests or parked or notify or self._snapshot_due(frames)
         if frames and self.terminal and not self._queue and not (self._open - set(consumed)):
             release = True  # the task's end, and nothing waits here: the lease goes with it
         change = Change(
@@ -283,11 +282,7 @@ class TaskActor:
         self.letting_go = release
         try:
             done = await self._store.append(self.lease, change)
-        except TaskEnded:  # ended by an earlier writer whose lease this one followed
-            self.letting_go = False
-            await self._reload()
-            raise
-        except Exception:
+        except Exception:  # TaskEnded (by an earlier writer whose lease this one followed) too
             self.letting_go = False
             await self._reload()  # the live fold is ahead of what was written
             raise
@@ -301,6 +296,11 @@ class TaskActor:
         if self.terminal and frames:
             self._replica.task_ended(self.task_id)
         return done
+
+    def _snapshot_due(self, frames: Sequence[Frame]) -> bool:
+        """Whether the store keeps the Task with these frames: every so many frames, so a
+        read folds a bounded tail even of a task that never rests."""
+        return self.seq + len(frames) - self._snapshot_seq >= _SNAPSHOT_EVERY
 
     async def _reload(self) -> None:
         loaded = await self._store.load(self.task_id)
@@ -323,7 +323,7 @@ class TaskActor:
         them is known; they are not waited for, but when a snapshot is due."""
         for frame in frames:
             self.task = apply(self.task, frame)
-        keep = self.seq + len(frames) - self._snapshot_seq >= _SNAPSHOT_EVERY
+        keep = self._snapshot_due(frames)
         change = Change(frames=tuple(frames), task=self.task, wait=True) if keep else Change(tuple(frames), wait=False)
         try:
             done = await self._store.append(self.lease, change)
