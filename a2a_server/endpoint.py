@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs
@@ -34,6 +33,7 @@ from a2a_server.jsoncodec import dumps_bytes, loads
 from a2a_server.jsonrpc import Dispatcher, Reply, error_response, requested_version
 from a2a_server.limits import RateLimiter, StreamClaim, StreamSlots
 from a2a_server.metrics import Metrics
+from a2a_server.model import random_hex
 from a2a_server.protocol import refusal_json
 from a2a_server.settings import Settings
 from a2a_server.sse import encode_error, event_stream
@@ -75,7 +75,7 @@ class Endpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         offered = headers.get("x-request-id", "")
-        ctx = logs.LogContext(request_id=offered if _REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex[:16])
+        ctx = logs.LogContext(request_id=offered if _REQUEST_ID.fullmatch(offered) else random_hex(8))
         token = logs.current.set(ctx)
         code, status = "500", 500
         try:

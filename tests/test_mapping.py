@@ -214,3 +214,26 @@ def test_new_ids_are_uuid7_that_sort_by_time() -> None:
         os._exit(0)
     os.waitpid(child, 0)
     assert os.read(read, 64).decode() != new_id()[15:]
+
+
+def test_timestamps_are_what_datetime_writes_across_seconds() -> None:
+    """`now_iso` makes each second's text once: what it gives, through more than one second,
+    lies between what `datetime` writes just before and just after (UTC, milliseconds
+    truncated, `Z`)."""
+    import time
+    from datetime import UTC, datetime
+
+    from a2a_server.model import now_iso
+
+    def iso() -> str:
+        return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    seconds = set()
+    deadline = time.monotonic() + 1.2
+    while time.monotonic() < deadline:
+        before, ours, after = iso(), now_iso(), iso()
+        assert before <= ours <= after, (before, ours, after)
+        assert len(ours) == len("2026-12-02T16:39:46.848Z")
+        seconds.add(ours[:19])
+        time.sleep(0.01)
+    assert len(seconds) >= 2
