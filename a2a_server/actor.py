@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from a2a_server import logs
+from a2a_server.follow import ends_turn
 from a2a_server.jsoncodec import dumps
 from a2a_server.mapping import (
     META_KEY,
@@ -138,6 +139,7 @@ class TaskActor:
         # what this actor knows without reading (set for a task it made: `start_new_task`)
         self._ticketless = False  # the task has no tickets: it deferred no tool yet
         self._fresh_context = False  # its context is new: the first turn has no history
+        self._resting: list[asyncio.Future[Task | None]] = []  # told when a turn next ends
 
     @property
     def task_id(self) -> str:
@@ -159,6 +161,21 @@ class TaskActor:
         self._ticketless = True
         self._fresh_context = fresh_context
 
+    def first_rest(self) -> asyncio.Future[Task | None]:
+        """The Task once the turn to run first ends (rests, or parks on its tickets), as
+        written and committed; None if this actor stops before (the caller follows the
+        log). Asked before the actor runs, for a task it made: the answer to a blocking send
+        of a new task, without following the log and folding it again."""
+        waiter: asyncio.Future[Task | None] = asyncio.get_running_loop().create_future()
+        self._resting.append(waiter)
+        return waiter
+
+    def _tell_rest(self, task: Task | None) -> None:
+        waiting, self._resting = self._resting, []
+        for waiter in waiting:
+            if not waiter.done():  # its caller may have gone
+                waiter.set_result(None if task is None else task.copy())
+
     # -- the actor's life ---------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -167,12 +184,17 @@ class TaskActor:
             principal=self.principal or None, task_id=self.task_id, context_id=self.task.context_id
         ))
         bell = self._store.doorbell(self.task_id)
-        ring: asyncio.Future[Any] = asyncio.ensure_future(anext(bell))
+        ring: asyncio.Future[Any] | None = None
         try:
             # the bell rings once when it listens: from then on, a command queued rings it,
-            # so one read of the inbox after that misses none (and is the only one needed)
-            await asyncio.wait({ring})
-            if ring.exception() is None:
+            # so one read of the inbox after that misses none (and is the only one needed);
+            # that first ring is awaited here, not in a task of its own
+            try:
+                await anext(bell)
+            except Exception as exc:  # StopAsyncIteration (the task is gone) too
+                ring = asyncio.get_running_loop().create_future()
+                ring.set_exception(exc)
+            else:
                 ring = asyncio.ensure_future(anext(bell))
             if self._needs_recovery:
                 await self._recover_cut_turn()
@@ -199,9 +221,11 @@ class TaskActor:
             log.warning("task %s: lease lost; another replica writes it now", self.task_id)
         finally:
             self._replica.forget(self)  # first: a command queued from now on claims anew
-            ring.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                await ring  # the doorbell is free again before it is closed
+            self._tell_rest(None)
+            if ring is not None:
+                ring.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await ring  # the doorbell is free again before it is closed
             await self.stop()
             await bell.aclose()
 
@@ -291,6 +315,8 @@ class TaskActor:
         self._open.difference_update(consumed)
         if keep:
             self._snapshot_seq = done.seq
+        if self._resting and any(ends_turn(f) for f in frames):
+            self._tell_rest(self.task)
         if done.queued:  # deliveries to send (none: the task has no webhooks)
             self._replica.poke_push()
         if self.terminal and frames:

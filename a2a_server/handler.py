@@ -12,6 +12,7 @@ Tasks belong to the principal that created them: to anyone else a task is unknow
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
@@ -109,11 +110,13 @@ async def _after(
 
 class _Started(NamedTuple):
     """A message's turn, queued: its task, the log's last sequence number before its frames,
-    and the Task as it was made when the message made it."""
+    and, when the message made the task, the Task as it was made and the future its actor
+    answers with the Task once the turn ends (`TaskActor.first_rest`)."""
 
     task_id: str
     after: int
     created: Task | None = None
+    rested: asyncio.Future[Task | None] | None = None
 
 
 async def _nothing() -> AsyncIterator[follow.Batch | None]:
@@ -150,10 +153,14 @@ class RequestHandler:
         started = await self._start_turn(req, ctx)
         if isinstance(started, Message):
             return started
-        task_id, after, created = started
+        task_id, after, created, rested = started
         if not req.blocking and created is not None:
             return _trim_history(created, req.history_length)  # as it was made, submitted
-        if req.blocking:
+        if req.blocking and rested is not None:
+            task = await rested  # the actor's own Task once the turn ended, committed
+            if task is not None:
+                return _trim_history(task, req.history_length)
+        if req.blocking:  # follow the log (the actor stopped before it could say)
             seen: list[Frame] = []  # a new task's: its log from the start, the Task included
             turn = follow.turn_batches(self.store, task_id, req.message.message_id, after)
             async with contextlib.aclosing(turn):
@@ -175,7 +182,7 @@ class RequestHandler:
         started = await self._start_turn(req, ctx)
         if isinstance(started, Message):
             return PrimedStream((0, started), _nothing())
-        task_id, after, _ = started
+        task_id, after, _, _ = started
         batches = follow.turn_batches(
             self.store, task_id, req.message.message_id, after, self.settings.keepalive_seconds
         )
@@ -228,8 +235,9 @@ class RequestHandler:
         )
         if push is not None:
             await self.store.put_push_config(task_id, push)
+        rested = actor.first_rest()
         self.replica.run(actor)
-        return _Started(task_id, 0, created)
+        return _Started(task_id, 0, created, rested)
 
     async def _direct_reply(
         self, task_id: str, context_id: str, message: Message, ctx: CallContext
