@@ -16,14 +16,13 @@ were. Our extension methods answer either version's client in that client's erro
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from jsonrpcserver import Error, Result, Success
-from jsonrpcserver.async_dispatcher import dispatch_request
+from jsonrpcserver.async_dispatcher import call, dispatch_request
 from jsonrpcserver.dispatcher import create_request
 from oslash.either import Left  # type: ignore[import-untyped]
 from pydantic import ValidationError
@@ -129,9 +128,14 @@ class Dispatcher:
         if spec is not None and spec.streaming and not ctx.take_stream_slot():
             return Reply(request_id, version=version, too_many_streams=True, method=known)
         try:
-            # the envelope is checked and parsed already: straight to jsonrpcserver's dispatch
-            # of one request (method lookup, argument binding, the call, the error mapping)
-            _, response = await dispatch_request(self._methods, ctx, create_request(request))
+            # the envelope is checked and parsed already: straight to jsonrpcserver's call of
+            # the method (the call, its result checked, errors mapped); its dispatch (lookup,
+            # binding the params to the method's signature) only for a method we do not
+            # serve, for its -32601: ours take any params, which they parse themselves
+            if spec is None:
+                _, response = await dispatch_request(self._methods, ctx, create_request(request))
+            else:
+                response = await call(create_request(request), ctx, self._methods[method])
         except Exception:
             failed = InternalError.logged(logs.failure(log, "dispatch of %s failed", method))
             return Reply(request_id, error_response(failed, request_id, version), version=version, method=known)
@@ -213,9 +217,6 @@ class Dispatcher:
             except Exception:
                 return _error(InternalError.logged(logs.failure(log, "method %s failed", spec_name)))
 
-        # jsonrpcserver binds each call's arguments to `inspect.signature(method)`, which is
-        # built anew per call unless the function carries it (a tenth of a send's dispatch)
-        method.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
         return method
 
 
