@@ -229,7 +229,8 @@ class SQLiteStore:
         self._lost: dict[str, tuple[int, BaseException]] = {}
         # what the open batch already checked or wrote, for the appends that follow in it
         # (nobody else writes while it is open; cleared when it ends): a task's row as its
-        # last append left it, (owner, token, state, seq); the tasks it has a feed row for
+        # last append left it, (owner, token, state, seq); the tasks whose log it wrote (a
+        # feed row each, written as it commits)
         self._held: dict[str, tuple[str, int, TaskState, int]] = {}
         self._fed: set[str] = set()
         self._hub = Hub()
@@ -296,6 +297,12 @@ class SQLiteStore:
         if self._batch is None:
             return
         try:
+            if self._fed:  # one feed row per task whose log this batch wrote, in one call
+                at = time.time()
+                self._db.executemany(
+                    "INSERT INTO feed (task_id, inbox, writer, at) VALUES (?, 0, ?, ?)",
+                    [(task_id, self._id, at) for task_id in self._fed],
+                )
             self._db.execute("COMMIT")
         except BaseException as exc:
             if self._db.in_transaction:
@@ -343,10 +350,12 @@ class SQLiteStore:
         if failure is not None:
             raise failure
 
-    def _feed(self, db: sqlite3.Connection, task_id: str, inbox: bool) -> None:
+    def _ring_feed(self, db: sqlite3.Connection, task_id: str) -> None:
+        """A feed row saying a command was queued for the task (the rows saying its log
+        grew are written as the batch commits: one per task, see `_commit`)."""
         db.execute(
-            "INSERT INTO feed (task_id, inbox, writer, at) VALUES (?, ?, ?, ?)",
-            (task_id, int(inbox), self._id, time.time()),
+            "INSERT INTO feed (task_id, inbox, writer, at) VALUES (?, 1, ?, ?)",
+            (task_id, self._id, time.time()),
         )
 
     # -- the log and its lease ----------------------------------------------------------------
@@ -364,16 +373,9 @@ class SQLiteStore:
                  task.status.timestamp, time.time(), owner, time.time() + ttl),
             )
             db.execute("INSERT INTO events (task_id, seq, frame) VALUES (?, 1, ?)", (task.id, body))
-            if then is None or then.task is None:
-                db.execute("INSERT INTO snapshots (task_id, seq, task) VALUES (?, 1, ?)", (task.id, body))
-            self._feed(db, task.id, False)
-            if then is not None:
-                self._fed.add(task.id)  # the row above tells `then`'s frames too
-                try:
-                    self._apply(db, lease, then, task.status.state, 1)
-                except BaseException:
-                    self._fed.discard(task.id)  # rolled back with it
-                    raise
+            if then is not None:  # no snapshot yet: a read folds the task from its first frame
+                self._apply(db, lease, then, task.status.state, 1, snapshot=False)
+        self._fed.add(task.id)
         await self._durable()
         return lease
 
@@ -433,10 +435,12 @@ class SQLiteStore:
         return done
 
     def _apply(
-        self, db: sqlite3.Connection, lease: Lease, change: Change, before: TaskState, seq: int
+        self, db: sqlite3.Connection, lease: Lease, change: Change, before: TaskState, seq: int,
+        *, snapshot: bool = True,
     ) -> tuple[Appended, TaskState]:
         """The writes of a change (its lease checked; the log's last frame is `seq`, the
-        task's state `before`): what the append returns, and the task's state after it."""
+        task's state `before`): what the append returns, and the task's state after it.
+        `snapshot`: keep `change.task` as the task's snapshot (not for a task just made)."""
         state, status_at = before, None
         rows = []
         for frame in change.frames:
@@ -446,7 +450,7 @@ class SQLiteStore:
                 state, status_at = frame.status.state, frame.status.timestamp  # type: ignore[union-attr]
         if rows:
             db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
-        if change.task is not None:
+        if change.task is not None and snapshot:
             db.execute(
                 "INSERT INTO snapshots (task_id, seq, task) VALUES (?, ?, ?) ON CONFLICT "
                 "(task_id) DO UPDATE SET seq = excluded.seq, task = excluded.task",
@@ -478,19 +482,16 @@ class SQLiteStore:
             sets.append("lease_owner = NULL")
         if sets:
             db.execute(f"UPDATE tasks SET {', '.join(sets)} WHERE id = ?", (*args, lease.task_id))
-        if rows and lease.task_id not in self._fed:  # one row tells the batch's frames
-            self._feed(db, lease.task_id, False)
         return Appended(seq, bool(released), queued), state
 
     def _append_chunk(self, lease: Lease, frame: Frame) -> Appended | None:
         """The append a streamed answer makes most: one frame that leaves the task's row
-        alone, unwaited, into a batch that already checked the lease and has the task's
-        feed row. One statement, all or nothing by itself: no savepoint, no other read.
+        alone, unwaited, into a batch that already checked the lease. One statement, all or nothing by itself: no savepoint, no other read.
         None when it is not that case (the general path takes it)."""
         held = self._held.get(lease.task_id)
         if (
             self._batch is None or held is None or held[0] != lease.owner or held[1] != lease.token
-            or lease.task_id not in self._fed or held[2] in TERMINAL_STATES
+            or held[2] in TERMINAL_STATES
             or type(frame) is StatusUpdate or type(frame) is Task
         ):
             return None
@@ -504,6 +505,7 @@ class SQLiteStore:
                 self._batch_lost(exc)
             raise
         self._held[lease.task_id] = (held[0], held[1], held[2], seq)
+        self._fed.add(lease.task_id)
         self._unwaited[lease.task_id] = lease.token
         self._shown.append((lease.task_id, [(seq, frame)]))
         return Appended(seq)
@@ -515,7 +517,7 @@ class SQLiteStore:
             command_id = db.execute(
                 "INSERT INTO inbox (task_id, command) VALUES (?, ?)", (task_id, dump_command(command))
             ).lastrowid
-            self._feed(db, task_id, True)
+            self._ring_feed(db, task_id)
             lease = self._claim(db, task_id, owner, ttl)
         await self._durable()
         self._hub.ring(task_id)
@@ -638,14 +640,15 @@ class SQLiteStore:
 
     @staticmethod
     def _fold(db: sqlite3.Connection, task_id: str) -> tuple[Task, int]:
-        snap_seq, body = db.execute(
-            "SELECT seq, task FROM snapshots WHERE task_id = ?", (task_id,)
-        ).fetchone()
+        """The task from its snapshot and the frames after it; a task that never rested
+        has no snapshot yet: from its first frame, the Task as it was made."""
+        snapshot = db.execute("SELECT seq, task FROM snapshots WHERE task_id = ?", (task_id,)).fetchone()
+        snap_seq, start = (snapshot[0], load_task(snapshot[1])) if snapshot is not None else (0, None)
         rows = db.execute(
             "SELECT seq, frame FROM events WHERE task_id = ? AND seq > ? ORDER BY seq",
             (task_id, snap_seq),
         ).fetchall()
-        task = fold(load_task(body), (load_frame(frame) for _, frame in rows))
+        task = fold(start, (load_frame(frame) for _, frame in rows))
         return task, rows[-1][0] if rows else snap_seq
 
     async def counts(self) -> StoreCounts:
