@@ -22,22 +22,69 @@ Batch = list[tuple[int, Frame]]
 Read = Callable[[str, int], Awaitable[Batch]]
 
 
-class _Watcher:
-    __slots__ = ("waiting", "wake")
+class _Wakeable:
+    """What a watcher or a bell waits on: a future made only while it waits (an
+    `asyncio.Event` holds a deque of waiters for its whole life, 600 bytes an open stream
+    paid twice over)."""
+
+    __slots__ = ("_wake",)
 
     def __init__(self) -> None:
+        self._wake: asyncio.Future[None] | None = None
+
+    def _woken(self) -> None:
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+    async def _sleep(self) -> None:
+        self._wake = asyncio.get_running_loop().create_future()
+        try:
+            await self._wake
+        finally:
+            self._wake = None
+
+
+class _Watcher(_Wakeable):
+    __slots__ = ("waiting",)
+
+    def __init__(self) -> None:
+        super().__init__()
         self.waiting: list[Batch | None] = []  # a batch of frames, or None: read the store
-        self.wake = asyncio.Event()
 
     def push(self, item: Batch | None) -> None:
         self.waiting.append(item)
-        self.wake.set()
+        self._woken()
+
+    async def take(self) -> list[Batch | None]:
+        """What was pushed since the last take, once there is some."""
+        if not self.waiting:
+            await self._sleep()
+        items, self.waiting = self.waiting, []
+        return items
+
+
+class _Bell(_Wakeable):
+    __slots__ = ("rung",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rung = False
+
+    def ring(self) -> None:
+        self.rung = True
+        self._woken()
+
+    async def wait(self) -> None:
+        """Until it rang since the last wait."""
+        if not self.rung:
+            await self._sleep()
+        self.rung = False
 
 
 class Hub:
     def __init__(self) -> None:
         self._watchers: dict[str, set[_Watcher]] = {}
-        self._bells: dict[str, set[asyncio.Event]] = {}
+        self._bells: dict[str, set[_Bell]] = {}
 
     def watched(self) -> set[str]:
         """The tasks someone here follows (a store reading from elsewhere needs them)."""
@@ -55,7 +102,7 @@ class Hub:
 
     def ring(self, task_id: str) -> None:
         for bell in self._bells.get(task_id, ()):
-            bell.set()
+            bell.ring()
 
     def poke_all(self) -> None:
         """Something may have changed everywhere (a reconnect): everyone looks again."""
@@ -80,9 +127,7 @@ class Hub:
                     if fresh:
                         last = fresh[-1][0]
                         yield fresh
-                await w.wake.wait()
-                w.wake.clear()
-                items, w.waiting = w.waiting, []
+                items = await w.take()
                 if any(item is None for item in items):
                     batch = await read(task_id, last)
                 else:
@@ -91,13 +136,12 @@ class Hub:
             self._forget(self._watchers, task_id, w)
 
     async def bell(self, task_id: str) -> AsyncGenerator[None, None]:
-        bell = asyncio.Event()
+        bell = _Bell()
         self._bells.setdefault(task_id, set()).add(bell)
         try:
             while True:
                 yield None
                 await bell.wait()
-                bell.clear()
         finally:
             self._forget(self._bells, task_id, bell)
 
