@@ -40,6 +40,7 @@ from a2a_server.model import (
     new_id,
 )
 from a2a_server.push_guard import Resolver, parse_allow_hosts, system_resolver
+from a2a_server.actor import TaskActor
 from a2a_server.replica import Replica
 from a2a_server.runner.base import Turn
 from a2a_server.settings import Settings
@@ -110,13 +111,19 @@ async def _after(
 
 class _Started(NamedTuple):
     """A message's turn, queued: its task, the log's last sequence number before its frames,
-    and, when the message made the task, the Task as it was made and the future its actor
-    answers with the Task once the turn ends (`TaskActor.first_rest`)."""
+    and, when the message made the task, the Task as it was made, the future its actor
+    answers with the Task once the turn ends (`TaskActor.first_rest`), and the actor, for
+    the caller to run (`Replica.run`)."""
 
     task_id: str
     after: int
     created: Task | None = None
     rested: asyncio.Future[Task | None] | None = None
+    actor: TaskActor | None = None
+
+    def run(self, replica: Replica) -> None:
+        if self.actor is not None:
+            replica.run(self.actor)
 
 
 async def _nothing() -> AsyncIterator[follow.Batch | None]:
@@ -153,7 +160,8 @@ class RequestHandler:
         started = await self._start_turn(req, ctx)
         if isinstance(started, Message):
             return started
-        task_id, after, created, rested = started
+        started.run(self.replica)
+        task_id, after, created, rested, _ = started
         if not req.blocking and created is not None:
             return _trim_history(created, req.history_length)  # as it was made, submitted
         if req.blocking and rested is not None:
@@ -182,11 +190,16 @@ class RequestHandler:
         started = await self._start_turn(req, ctx)
         if isinstance(started, Message):
             return PrimedStream((0, started), _nothing())
-        task_id, after, _, _ = started
         batches = follow.turn_batches(
-            self.store, task_id, req.message.message_id, after, self.settings.keepalive_seconds
+            self.store, started.task_id, req.message.message_id, started.after,
+            self.settings.keepalive_seconds,
         )
-        return await PrimedStream.prime(batches)
+        try:
+            # a new task's first frames were written with it: they go out before its actor
+            # runs the turn, which may not wait between the rest (and so hold the loop)
+            return await PrimedStream.prime(batches)
+        finally:
+            started.run(self.replica)
 
     async def _start_turn(self, req: calls.SendMessage, ctx: CallContext) -> _Started | Message:
         """Queue the message's turn; where its frames start; or the runner's direct reply."""
@@ -235,9 +248,7 @@ class RequestHandler:
         )
         if push is not None:
             await self.store.put_push_config(task_id, push)
-        rested = actor.first_rest()
-        self.replica.run(actor)
-        return _Started(task_id, 0, created, rested)
+        return _Started(task_id, 0, created, actor.first_rest(), actor)
 
     async def _direct_reply(
         self, task_id: str, context_id: str, message: Message, ctx: CallContext
