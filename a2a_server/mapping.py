@@ -88,7 +88,7 @@ class TurnMapper:
     def __init__(self, task_id: str, context_id: str) -> None:
         self._task_id = task_id
         self._context_id = context_id
-        self._artifact_id = new_id()
+        self._artifact_id = ""  # the answer's, made with its first chunk
         self._pending: list[str] = []
         self._sent = False
         self.answer: list[str] = []  # every piece of answer text, for conversation memory
@@ -135,6 +135,8 @@ class TurnMapper:
         return []
 
     def _chunk(self, text: str, *, last: bool) -> Frame:
+        if not self._artifact_id:
+            self._artifact_id = new_id()
         frame = ArtifactUpdate(
             self._task_id,
             self._context_id,
