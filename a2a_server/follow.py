@@ -11,7 +11,6 @@ Idle waits yield None every `keepalive` seconds (an SSE stream turns them into c
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
@@ -47,39 +46,19 @@ async def batches(
     """Every frame of the task after `after`, live, to the next final one (included; or on,
     past finals, when `through_finals`: the caller stops), in the batches they were
     committed in (a stream writes each batch at once), None when idle for `keepalive`."""
-    watch = store.watch(task_id, after)
-    pending: asyncio.Task[Batch] | None = None
+    watch = store.watch(task_id, after, keepalive)
     try:
-        while True:
-            if keepalive is None:  # no idle beats: the watch itself, no task to wait on
-                try:
-                    batch = await anext(watch)
-                except StopAsyncIteration:
-                    return
-            else:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(watch))
-                done, _ = await asyncio.wait({pending}, timeout=keepalive)
-                if not done:
-                    yield None
-                    continue
-                try:
-                    batch = pending.result()
-                except StopAsyncIteration:
-                    return  # the task is gone (purged)
-                pending = None
+        async for batch in watch:
+            if not batch:  # none came for `keepalive` seconds
+                yield None
+                continue
             if not through_finals:
                 ends = next((i for i, item in enumerate(batch) if is_final(item[1])), None)
                 if ends is not None:
                     yield batch[: ends + 1]
                     return
-            if batch:
-                yield batch
+            yield batch
     finally:
-        if pending is not None:
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                await pending  # the watch is free again before it is closed
         await watch.aclose()
 
 

@@ -114,6 +114,22 @@ async def test_create_with_its_first_change(store: TaskStore) -> None:
     assert [t.id for t in (await store.list_tasks(ListTasks(), "alice")).tasks] == ["t1"]
 
 
+async def test_a_watch_says_when_it_idled(store: TaskStore) -> None:
+    """`watch(idle=...)`: an empty batch for each `idle` seconds nothing came, and the
+    frames as they come, none lost around a beat."""
+    lease = await store.create(_task(), principal="alice", owner=A, ttl=TTL)
+    watch = store.watch("t1", 0, 0.05)
+    try:
+        assert [s for s, _ in await anext(watch)] == [1]
+        assert await anext(watch) == [] and await anext(watch) == []  # idle, twice
+        await store.append(lease, Change(frames=(_status(TaskState.WORKING),)))
+        got = await anext(watch)
+        assert [s for s, _ in got] == [2], got
+        assert await anext(watch) == []
+    finally:
+        await watch.aclose()
+
+
 async def test_create_load_and_fenced_appends(store: TaskStore) -> None:
     lease = await store.create(_task(), principal="alice", owner=A, ttl=TTL)
     loaded = await store.load("t1")

@@ -265,9 +265,12 @@ class TaskStore(Protocol):
         """The frames of a task's log with a sequence number above `after`, in order."""
         ...
 
-    def watch(self, task_id: str, after: int) -> AsyncGenerator[list[tuple[int, Frame]], None]:
+    def watch(
+        self, task_id: str, after: int, idle: float | None = None
+    ) -> AsyncGenerator[list[tuple[int, Frame]], None]:
         """The task's frames after `after`, in order, as they are written (by any replica);
-        yields each batch as it arrives and waits for the next. The caller stops it."""
+        yields each batch as it arrives and waits for the next, and an empty batch when
+        none came for `idle` seconds (a stream's keep-alive). The caller stops it."""
         ...
 
     def doorbell(self, task_id: str) -> AsyncGenerator[None, None]:

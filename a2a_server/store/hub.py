@@ -36,12 +36,16 @@ class _Wakeable:
         if self._wake is not None and not self._wake.done():
             self._wake.set_result(None)
 
-    async def _sleep(self) -> None:
-        self._wake = asyncio.get_running_loop().create_future()
+    async def _sleep(self, timeout: float | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        self._wake = loop.create_future()
+        timer = None if timeout is None else loop.call_later(timeout, self._woken)
         try:
             await self._wake
         finally:
             self._wake = None
+            if timer is not None:
+                timer.cancel()
 
 
 class _Watcher(_Wakeable):
@@ -55,10 +59,11 @@ class _Watcher(_Wakeable):
         self.waiting.append(item)
         self._woken()
 
-    async def take(self) -> list[Batch | None]:
-        """What was pushed since the last take, once there is some."""
+    async def take(self, idle: float | None = None) -> list[Batch | None]:
+        """What was pushed since the last take, once there is some; [] if nothing was
+        for `idle` seconds."""
         if not self.waiting:
-            await self._sleep()
+            await self._sleep(idle)
         items, self.waiting = self.waiting, []
         return items
 
@@ -113,7 +118,11 @@ class Hub:
 
     # -- what watchers use --------------------------------------------------------------------
 
-    async def follow(self, read: Read, task_id: str, after: int) -> AsyncGenerator[Batch, None]:
+    async def follow(
+        self, read: Read, task_id: str, after: int, idle: float | None = None
+    ) -> AsyncGenerator[Batch, None]:
+        """`TaskStore.watch` on a store that tells this hub what it writes (`read` reads
+        what the hub was not handed)."""
         w = _Watcher()
         self._watchers.setdefault(task_id, set()).add(w)
         try:
@@ -127,8 +136,11 @@ class Hub:
                     if fresh:
                         last = fresh[-1][0]
                         yield fresh
-                items = await w.take()
-                if any(item is None for item in items):
+                items = await w.take(idle)
+                if not items:  # idle: an empty batch says so (no timer task: a timer)
+                    batch = []
+                    yield []
+                elif any(item is None for item in items):
                     batch = await read(task_id, last)
                 else:
                     batch = [entry for item in items if item is not None for entry in item]

@@ -200,7 +200,9 @@ class MemoryStore:
         log = rec.log if rec is not None else []
         return list(enumerate(log[after:], start=after + 1))
 
-    async def watch(self, task_id: str, after: int) -> AsyncGenerator[list[tuple[int, Frame]], None]:
+    async def watch(
+        self, task_id: str, after: int, idle: float | None = None
+    ) -> AsyncGenerator[list[tuple[int, Frame]], None]:
         while True:
             rec = self._tasks.get(task_id)
             if rec is None:
@@ -210,8 +212,13 @@ class MemoryStore:
             if batch:
                 after = batch[-1][0]
                 yield batch
-            else:
+            elif idle is None:
                 await wrote.wait()
+            else:
+                try:
+                    await asyncio.wait_for(wrote.wait(), idle)
+                except TimeoutError:
+                    yield []
 
     async def doorbell(self, task_id: str) -> AsyncGenerator[None, None]:
         while True:

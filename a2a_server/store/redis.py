@@ -401,7 +401,9 @@ class RedisStore:
         entries = await self._entries(self._log(task_id), after)
         return [(int(eid[2:]), load_frame(fields[b"f"])) for eid, fields in entries]
 
-    async def watch(self, task_id: str, after: int) -> AsyncGenerator[list[tuple[int, Frame]], None]:
+    async def watch(
+        self, task_id: str, after: int, idle: float | None = None
+    ) -> AsyncGenerator[list[tuple[int, Frame]], None]:
         """Frames this instance writes reach the watcher from the write (`Hub`); others'
         through the one reader loop of this instance (`redis_feed`)."""
         stream = self._feed.follow(self._log(task_id).encode(), task_id, log=True, after=after)
@@ -414,7 +416,7 @@ class RedisStore:
                     self._feed.seen(stream, batch[-1][0])
                 return batch
 
-            follow = self._hub.follow(read, task_id, after)
+            follow = self._hub.follow(read, task_id, after, idle)
             async with aclosing(cast(AsyncGenerator[Any, None], follow)) as batches:
                 async for batch in batches:
                     yield batch

@@ -584,9 +584,11 @@ class SQLiteStore:
         ).fetchall()
         return [(seq, load_frame(frame)) for seq, frame in rows]
 
-    def watch(self, task_id: str, after: int) -> AsyncGenerator[list[tuple[int, Frame]], None]:
+    def watch(
+        self, task_id: str, after: int, idle: float | None = None
+    ) -> AsyncGenerator[list[tuple[int, Frame]], None]:
         self._poll()
-        return self._hub.follow(self.read, task_id, after)
+        return self._hub.follow(self.read, task_id, after, idle)
 
     def doorbell(self, task_id: str) -> AsyncGenerator[None, None]:
         self._poll()
