@@ -233,6 +233,7 @@ class SQLiteStore:
         # feed row each, written as it commits)
         self._held: dict[str, tuple[str, int, TaskState, int]] = {}
         self._fed: set[str] = set()
+        self._rows: list[tuple[str, int, bytes]] = []  # the batch's chunks, not yet inserted
         self._hub = Hub()
         self._poll_seconds = poll_seconds
         self._poller: asyncio.Task[None] | None = None
@@ -279,6 +280,8 @@ class SQLiteStore:
             loop = asyncio.get_running_loop()
             self._batch = loop.create_future()
             loop.call_soon(self._commit)
+        if self._rows:  # what this write reads of the log includes the chunks before it
+            self._insert_rows()
         db.execute("SAVEPOINT one_write")
         try:
             yield db
@@ -297,6 +300,9 @@ class SQLiteStore:
         if self._batch is None:
             return
         try:
+            if self._rows:
+                self._db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", self._rows)
+                self._rows = []
             if self._fed:  # one feed row per task whose log this batch wrote, in one call
                 at = time.time()
                 self._db.executemany(
@@ -324,6 +330,7 @@ class SQLiteStore:
         remembered is forgotten, and the next write begins a batch of its own."""
         batch, self._batch = self._batch, None
         self._shown = []
+        self._rows = []
         for task_id, token in self._unwaited.items():
             self._lost[task_id] = (token, exc)
         self._unwaited.clear()
@@ -331,6 +338,18 @@ class SQLiteStore:
         self._fed.clear()
         if batch is not None:
             batch.set_result(exc)
+
+    def _insert_rows(self) -> None:
+        """Insert the chunks the batch holds (`_append_chunk`), all of them or, failing,
+        none: the batch is then lost, as a failed COMMIT loses it."""
+        rows, self._rows = self._rows, []
+        try:
+            self._db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
+        except BaseException as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            self._batch_lost(exc)
+            raise
 
     async def _durable(self) -> None:
         """Wait until what this connection wrote is committed: writers call it before
@@ -486,7 +505,8 @@ class SQLiteStore:
 
     def _append_chunk(self, lease: Lease, frame: Frame) -> Appended | None:
         """The append a streamed answer makes most: one frame that leaves the task's row
-        alone, unwaited, into a batch that already checked the lease. One statement, all or nothing by itself: no savepoint, no other read.
+        alone, unwaited, into a batch that already checked the lease: a row kept for the
+        batch's one insert of its chunks (no statement of its own, no savepoint, no read).
         None when it is not that case (the general path takes it)."""
         held = self._held.get(lease.task_id)
         if (
@@ -496,14 +516,9 @@ class SQLiteStore:
         ):
             return None
         seq = held[3] + 1
-        try:
-            self._db.execute(
-                "INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", (lease.task_id, seq, dump_frame(frame))
-            )
-        except BaseException as exc:
-            if not self._db.in_transaction:  # the batch went with it (see `_write`)
-                self._batch_lost(exc)
-            raise
+        # inserted with the batch's other chunks in one call, before its next other write
+        # or its COMMIT (`_insert_rows`)
+        self._rows.append((lease.task_id, seq, dump_frame(frame)))
         self._held[lease.task_id] = (held[0], held[1], held[2], seq)
         self._fed.add(lease.task_id)
         self._unwaited[lease.task_id] = lease.token
