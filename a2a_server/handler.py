@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from a2a_server import calls, follow, logs
+from a2a_server.actor import TaskActor
 from a2a_server.errors import (
     InvalidParams,
     TaskNotCancelable,
@@ -40,7 +41,6 @@ from a2a_server.model import (
     new_id,
 )
 from a2a_server.push_guard import Resolver, parse_allow_hosts, system_resolver
-from a2a_server.actor import TaskActor
 from a2a_server.replica import Replica
 from a2a_server.runner.base import Turn
 from a2a_server.settings import Settings
