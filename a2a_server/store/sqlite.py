@@ -184,6 +184,8 @@ CREATE TABLE IF NOT EXISTS feed (
 );
 """
 
+_INSERT_EVENTS = "INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)"
+
 _TICKET_COLUMNS = (
     "id, task_id, context_id, tool_name, tool_call_id, state, resume_hint, created_at, "
     "deadline, output, error, delivered"
@@ -301,7 +303,7 @@ class SQLiteStore:
             return
         try:
             if self._rows:
-                self._db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", self._rows)
+                self._db.executemany(_INSERT_EVENTS, self._rows)
                 self._rows = []
             if self._fed:  # one feed row per task whose log this batch wrote, in one call
                 at = time.time()
@@ -344,7 +346,7 @@ class SQLiteStore:
         none: the batch is then lost, as a failed COMMIT loses it."""
         rows, self._rows = self._rows, []
         try:
-            self._db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
+            self._db.executemany(_INSERT_EVENTS, rows)
         except BaseException as exc:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
@@ -468,7 +470,7 @@ class SQLiteStore:
             if type(frame) is StatusUpdate or type(frame) is Task:
                 state, status_at = frame.status.state, frame.status.timestamp  # type: ignore[union-attr]
         if rows:
-            db.executemany("INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)", rows)
+            db.executemany(_INSERT_EVENTS, rows)
         if change.task is not None and snapshot:
             db.execute(
                 "INSERT INTO snapshots (task_id, seq, task) VALUES (?, ?, ?) ON CONFLICT "
