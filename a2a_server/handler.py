@@ -12,7 +12,6 @@ Tasks belong to the principal that created them: to anyone else a task is unknow
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
@@ -111,14 +110,12 @@ async def _after(
 
 class _Started(NamedTuple):
     """A message's turn, queued: its task, the log's last sequence number before its frames,
-    and, when the message made the task, the Task as it was made, the future its actor
-    answers with the Task once the turn ends (`TaskActor.first_rest`), and the actor, for
-    the caller to run (`Replica.run`)."""
+    and, when the message made the task, the Task as it was made and its actor, for the
+    caller to run (`Replica.run`)."""
 
     task_id: str
     after: int
     created: Task | None = None
-    rested: asyncio.Future[Task | None] | None = None
     actor: TaskActor | None = None
 
     def run(self, replica: Replica) -> None:
@@ -160,15 +157,16 @@ class RequestHandler:
         started = await self._start_turn(req, ctx)
         if isinstance(started, Message):
             return started
+        task_id, after, created, actor = started
+        # a blocking send of a new task is answered by its actor (its Task, once the turn's
+        # end is committed), asked before it runs
+        rested = actor.first_rest() if req.blocking and actor is not None else None
         started.run(self.replica)
-        task_id, after, created, rested, _ = started
         if not req.blocking and created is not None:
             return _trim_history(created, req.history_length)  # as it was made, submitted
-        if req.blocking and rested is not None:
-            task = await rested  # the actor's own Task once the turn ended, committed
-            if task is not None:
-                return _trim_history(task, req.history_length)
-        if req.blocking:  # follow the log (the actor stopped before it could say)
+        if rested is not None and (task := await rested) is not None:
+            return _trim_history(task, req.history_length)
+        if req.blocking:  # follow the log: a task that went on, or an actor that stopped first
             seen: list[Frame] = []  # a new task's: its log from the start, the Task included
             turn = follow.turn_batches(self.store, task_id, req.message.message_id, after)
             async with contextlib.aclosing(turn):
@@ -248,7 +246,7 @@ class RequestHandler:
         )
         if push is not None:
             await self.store.put_push_config(task_id, push)
-        return _Started(task_id, 0, created, actor.first_rest(), actor)
+        return _Started(task_id, 0, created, actor)
 
     async def _direct_reply(
         self, task_id: str, context_id: str, message: Message, ctx: CallContext
