@@ -6,9 +6,8 @@ takes only these, so one handler serves both versions (design §5b).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from a2a_server.model import Message, Metadata, PushConfig, Task, TaskState
+from a2a_server.values import value
 
 __all__ = [
     "DEFAULT_PUSH_ID",
@@ -27,7 +26,7 @@ DEFAULT_PUSH_ID = "default"
 replaces it, so clients that use no ids have one config per task."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SendMessage:
     """message/send, message/stream, SendMessage, SendStreamingMessage."""
 
@@ -39,13 +38,13 @@ class SendMessage:
     metadata: Metadata | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class GetTask:
     id: str
     history_length: int | None = None  # the most recent N messages; None: all
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TaskRef:
     """A call that names one task: cancel, resubscribe / subscribe, list push configs."""
 
@@ -53,7 +52,7 @@ class TaskRef:
     metadata: Metadata | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ListTasks:
     """ListTasks (1.0): a page of tasks, newest status first."""
 
@@ -66,7 +65,7 @@ class ListTasks:
     include_artifacts: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TaskPage:
     tasks: list[Task]
     next_page_token: str  # "" on the last page
@@ -74,19 +73,19 @@ class TaskPage:
     total_size: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SetPushConfig:
     task_id: str
     config: PushConfig
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class GetPushConfig:
     task_id: str
     config_id: str | None = None  # 0.3 allows leaving it out: the task's first config
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class PushConfigRef:
     task_id: str
     config_id: str

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from a2a_server.values import value
+
 __all__ = [
     "FINAL_STATES",
     "INTERRUPTED_STATES",
@@ -140,14 +142,14 @@ class Role(StrEnum):
 # -- parts -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TextPart:
     text: str
     metadata: Metadata | None = None
     media_type: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class FilePart:
     """A file, by content (`raw`, base64 as on both wires) or by `url`: exactly one of them."""
 
@@ -158,7 +160,7 @@ class FilePart:
     metadata: Metadata | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class DataPart:
     """Structured data: any JSON value (the 0.3 wire carries a non-object as {"value": ...})."""
 
@@ -178,7 +180,7 @@ def text_of(parts: tuple[Part, ...] | list[Part]) -> str:
 # -- messages, artifacts, tasks ----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Message:
     role: Role
     parts: tuple[Part, ...]
@@ -194,14 +196,14 @@ class Message:
         return text_of(self.parts)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Status:
     state: TaskState
     message: Message | None = None
     timestamp: str = field(default_factory=now_iso)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Artifact:
     artifact_id: str
     parts: tuple[Part, ...]
@@ -232,7 +234,7 @@ class Task:
 # -- the frames a task emits -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class StatusUpdate:
     """The task's status changed. `final` marks the last frame of a turn's stream (a
     terminal or interrupted state): the 0.3 wire sends it, the 1.0 wire closes the stream."""
@@ -244,7 +246,7 @@ class StatusUpdate:
     metadata: Metadata | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ArtifactUpdate:
     """A chunk of an artifact: `append` adds to the artifact sent before under the same id,
     `last_chunk` closes it."""
@@ -265,7 +267,7 @@ is never changed once emitted."""
 # -- push notification configs -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class PushConfig:
     """A webhook of a task. `protocol` is the version the client that set it speaks: its
     notifications are sent in that version's shape (issue: push in the creator's version)."""

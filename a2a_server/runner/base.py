@@ -16,16 +16,17 @@ directly, as a Message, and no task is made (A2A's stateless reply); None goes o
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol, runtime_checkable
 
 from a2a_server.model import Message, Part
 from a2a_server.runner.events import RunnerEvent
+from a2a_server.values import value
 
 __all__ = ["Runner", "Settlement", "Skill", "Turn"]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Skill:
     """One skill of the agent, as published in the agent card."""
 
@@ -38,7 +39,7 @@ class Skill:
     output_modes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Settlement:
     """How a deferred tool ticket ended, handed to the runner in a resume turn."""
 
@@ -50,7 +51,7 @@ class Settlement:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Turn:
     """One turn of a task, as the runner sees it."""
 

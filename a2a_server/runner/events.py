@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar
 
 from a2a_server.model import Part
+from a2a_server.values import value
 
 __all__ = [
     "AgentUpdated",
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class StepStarted:
     """A new step of the agent loop."""
 
@@ -40,7 +41,7 @@ class StepStarted:
     step: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TextDelta:
     """A piece of the answer text."""
 
@@ -49,7 +50,7 @@ class TextDelta:
     step: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ReasoningDelta:
     """A piece of the agent's reasoning, where a framework streams it: kept in frame
     metadata, never mixed into the answer."""
@@ -58,7 +59,7 @@ class ReasoningDelta:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AgentUpdated:
     """Another agent took over the run (a hand-off)."""
 
@@ -66,7 +67,7 @@ class AgentUpdated:
     agent_name: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class NewArtifact:
     """An artifact of its own, beside the answer (a file, data, a report), sent whole."""
 
@@ -77,7 +78,7 @@ class NewArtifact:
     metadata: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ToolStarted:
     """A tool call begins."""
 
@@ -87,7 +88,7 @@ class ToolStarted:
     arguments: Any = None  # the call's arguments (JSON), as the client may see them
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ToolCompleted:
     """A tool call ended, successfully or not. `output` stays out of the answer text."""
 
@@ -99,7 +100,7 @@ class ToolCompleted:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ToolBackgroundResolved:
     """A deferred tool finished with `output`."""
 
@@ -109,7 +110,7 @@ class ToolBackgroundResolved:
     output: Any = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ToolBackgroundFailed:
     """A deferred tool failed or expired."""
 
@@ -123,7 +124,7 @@ BackgroundWork = Callable[[], AsyncIterator[ToolBackgroundResolved | ToolBackgro
 """The runner's own background work for a ticket: yields one settlement event, then ends."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ToolDeferred:
     """A tool accepted the call and runs in the background, identified by `ticket_id`.
 
@@ -145,7 +146,7 @@ class ToolDeferred:
 # turn used; the server adds them up in the task's metadata.a2aServer.usage.
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class InputRequired:
     """The agent needs the user before it can go on: `prompt` says what, `data` (JSON
     object, optional) describes it for programs (an approval: the tool and its arguments)."""
@@ -156,7 +157,7 @@ class InputRequired:
     data: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AuthRequired:
     """The agent needs an authorization before it can go on (the user's consent to a
     third-party API, say): the task waits `auth-required` until a settled ticket or the
@@ -168,7 +169,7 @@ class AuthRequired:
     data: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Completed:
     """The run finished. `final_text` is used only when no text was streamed."""
 
@@ -177,7 +178,7 @@ class Completed:
     usage: dict[str, int] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Rejected:
     """The agent will not do this task: it ends `rejected`, `reason` shown to the client."""
 
@@ -186,7 +187,7 @@ class Rejected:
     usage: dict[str, int] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Failed:
     """The run failed; `error` is shown to the client, so it must not leak internals."""
 

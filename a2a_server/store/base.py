@@ -31,12 +31,12 @@ reads and writes that need nothing atomic.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from a2a_server.calls import ListTasks, TaskPage
 from a2a_server.model import Frame, Message, PushConfig, Task
 from a2a_server.tickets import Ticket
+from a2a_server.values import value
 
 __all__ = [
     "Appended",
@@ -63,7 +63,7 @@ __all__ = [
 # -- values ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Lease:
     """The right to write a task, held by one app instance (`owner`) until it expires.
     `token` grows with every claim: a write under a superseded token is refused."""
@@ -73,7 +73,7 @@ class Lease:
     token: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class MemoryAdd:
     """Messages to add to a conversation's memory, keeping the last `limit`. Memory belongs
     to the principal and context together: one caller never reads another's."""
@@ -84,14 +84,14 @@ class MemoryAdd:
     limit: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class MessageCommand:
     """Run a turn for this user message."""
 
     message: Message
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SettleCommand:
     """Settle a pending ticket of the task: resolved, failed or expired."""
 
@@ -101,7 +101,7 @@ class SettleCommand:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CancelCommand:
     """Stop the task for good."""
 
@@ -109,7 +109,7 @@ class CancelCommand:
 Command = MessageCommand | SettleCommand | CancelCommand
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Queued:
     """A command in a task's inbox, with its id (increasing per task)."""
 
@@ -117,7 +117,7 @@ class Queued:
     command: Command
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Change:
     """Everything one write does to a task, as one value (see `TaskStore.append`)."""
 
@@ -143,14 +143,14 @@ class Change:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Appended:
     seq: int  # the sequence number of the log's last frame
     released: bool = False  # the lease was let go (False also when it was not asked)
     queued: int = 0  # push deliveries `notify` queued (none: the task has no configs)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Loaded:
     """A task as a store has it."""
 
@@ -161,7 +161,7 @@ class Loaded:
     lease_owner: str | None  # who holds the lease, if anyone (it may have expired)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Delivery:
     """A push notification waiting to be sent: the Task as it was, for one config (the body
     is the stores' own form, `store.codec`; the sender encodes it for the config's version)."""
@@ -174,13 +174,13 @@ class Delivery:
     created_at: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class OutboxStats:
     waiting: int
     oldest_age_seconds: float  # 0 when nothing waits
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class StoreCounts:
     """What the store holds, for metrics: tasks by state, tickets still pending."""
 
