@@ -338,9 +338,23 @@ class TaskActor:
             frames = make()
             if frames and not self.terminal:
                 if all(type(f) is ArtifactUpdate for f in frames):
-                    await self._write_chunks(frames)
+                    if not self._chunks_now(frames):
+                        await self._write_chunks(frames)
                 else:
                     await self._write(frames)
+
+    def _chunks_now(self, frames: Sequence[Frame]) -> bool:
+        """`_write_chunks` with no call of `append` at all, when the store takes the chunks
+        at once (`TaskStore.append_now`) and no snapshot is due: most of a turn's text."""
+        if self._snapshot_due(frames):
+            return False
+        seq = self._store.append_now(self.lease, tuple(frames))
+        if seq is None:
+            return False
+        for frame in frames:
+            self.task = apply(self.task, frame)
+        self.seq = seq
+        return True
 
     async def _write_chunks(self, frames: Sequence[Frame]) -> None:
         """`_write` for the frames a turn writes most, artifact updates (its text) alone:

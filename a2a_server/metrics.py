@@ -205,7 +205,8 @@ _TIMED = (
 
 def timed_store(store: TaskStore, metrics: Metrics) -> TaskStore:
     """`store`, each call of its seam timed into `a2a_store_operation_seconds` (the streams,
-    `watch` and `doorbell`, are not calls: they pass through)."""
+    `watch` and `doorbell`, are not calls: they pass through; nor is `append_now`, which
+    never waits: a turn's text, taken at once)."""
     return _TimedStore(store, metrics)  # type: ignore[return-value]
 
 

@@ -14,7 +14,7 @@ import pytest
 from a2a_server import Settings, create_app
 from a2a_server.handler import CallContext
 from a2a_server.calls import SendMessage, TaskRef
-from a2a_server.model import ArtifactUpdate, Message, Role, StatusUpdate, TaskState, TextPart
+from a2a_server.model import ArtifactUpdate, Frame, Message, Role, StatusUpdate, TaskState, TextPart
 from a2a_server.runner.base import Turn
 from a2a_server.runner.conformance import ConformanceRunner
 from a2a_server.runner.demo import DemoRunner, safe_eval
@@ -158,6 +158,10 @@ class SlowStore(MemoryStore):
     async def append(self, lease: Lease, change: Change) -> Appended:
         await asyncio.sleep(0.002)
         return await super().append(lease, change)
+
+    def append_now(self, lease: Lease, frames: tuple[Frame, ...]) -> int | None:
+        return None  # every write suspends: none is taken at once
+
 
     async def load(self, task_id: str) -> Loaded | None:
         loaded = await super().load(task_id)

@@ -19,6 +19,7 @@ from a2a_server.model import Message, Role, Status, StatusUpdate, Task, TaskStat
 from a2a_server.store.base import (
     CancelCommand,
     Change,
+    Lease,
     LeaseLost,
     MemoryAdd,
     MessageCommand,
@@ -128,6 +129,40 @@ async def test_a_watch_says_when_it_idled(store: TaskStore) -> None:
         assert await anext(watch) == []
     finally:
         await watch.aclose()
+
+
+async def test_a_turns_text_taken_at_once(store: TaskStore) -> None:
+    """`append_now`: artifact updates into what the store already checked of the lease, at
+    once (their sequence numbers), or not at all (None: the caller appends them); never for
+    a lease it does not hold, a status frame or a task that ended. What it took is the log's,
+    read and watched as any frame."""
+    lease = await store.create(_task(), principal="alice", owner=A, ttl=TTL)
+    frames = _answer("t1", ["a", "b", "c", "de"])  # working, four chunks, completed
+    chunks = frames[1:-1]
+    assert len(chunks) == 4
+    watch = store.watch("t1", 0)
+    try:
+        await store.append(lease, Change(frames=(frames[0],), turn=True))
+        first = await store.append(lease, Change((chunks[0],), wait=False))  # checks the lease
+        assert first.seq == 3
+        assert store.append_now(lease, (frames[-1],)) is None  # a status frame: `append`'s
+        assert store.append_now(Lease("t1", A, lease.token + 1), (chunks[1],)) is None
+        assert store.append_now(lease, (chunks[1],)) == 4
+        assert store.append_now(lease, (chunks[2], chunks[3])) == 6
+        folded = fold(_task(), frames)
+        end = await store.append(lease, Change((frames[-1],), task=folded, turn=False, release=True))
+        assert end.seq == 7 and end.released
+        assert store.append_now(lease, (chunks[0],)) is None  # ended, and let go
+        seen: list[int] = []
+        while not seen or seen[-1] < 7:
+            seen += [s for s, _ in await anext(watch)]
+        assert seen == list(range(1, 8))
+    finally:
+        await watch.aclose()
+    assert [f for _, f in await store.read("t1", after=1)] == frames
+    loaded = await store.load("t1")
+    assert loaded is not None and loaded.seq == 7
+    assert loaded.task.artifacts[0].parts == (TextPart("abcde"),)
 
 
 async def test_create_load_and_fenced_appends(store: TaskStore) -> None:

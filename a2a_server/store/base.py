@@ -232,6 +232,16 @@ class TaskStore(Protocol):
         Raises, writing nothing: LeaseLost, TaskEnded, TicketRaced."""
         ...
 
+    def append_now(self, lease: Lease, frames: tuple[Frame, ...]) -> int | None:
+        """`append(lease, Change(frames, wait=False))` done at once, for a turn's text (artifact
+        updates: frames that change no state): the last frame's sequence number, when the
+        store can take them without waiting (it holds what it needs to check the lease, as in
+        a batch that already checked it); None, having done nothing, when it cannot (the
+        caller then calls `append`, which raises what refuses them). Like any unwaited
+        append, what it took and then failed to commit (the lease lost, the task ended
+        meanwhile) is raised by the lease's next `append`."""
+        ...
+
     async def submit(
         self, task_id: str, command: Command, *, owner: str, ttl: float
     ) -> tuple[int, Lease | None]:

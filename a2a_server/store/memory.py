@@ -150,6 +150,19 @@ class MemoryStore:
             rec.wrote = asyncio.Event()
         return Appended(seq, released, queued)
 
+    def append_now(self, lease: Lease, frames: tuple[Frame, ...]) -> int | None:
+        rec = self._tasks.get(lease.task_id)
+        if (
+            not frames or rec is None or rec.owner != lease.owner or rec.token != lease.token
+            or rec.state in TERMINAL_STATES
+            or any(type(f) is StatusUpdate or type(f) is Task for f in frames)
+        ):
+            return None
+        rec.log.extend(frames)
+        rec.wrote.set()
+        rec.wrote = asyncio.Event()
+        return len(rec.log)
+
     async def submit(
         self, task_id: str, command: Command, *, owner: str, ttl: float
     ) -> tuple[int, Lease | None]:

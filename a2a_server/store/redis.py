@@ -225,19 +225,12 @@ class RedisStore:
         return lease
 
     async def append(self, lease: Lease, change: Change) -> Appended:
-        task_id, frames = lease.task_id, change.frames
+        task_id = lease.task_id
         lost = self._lost.pop(task_id, None)
         if lost is not None and lost[0] == lease.token:
             raise lost[1]  # an earlier append of this lease, unwaited, was refused or never sent
-        held = self._seqs.get(task_id)
-        known = held[1] if held is not None and held[0] == lease.token else None
-        if not change.wait and known is not None and frames and change.frames_only:
-            self._seqs[task_id] = (lease.token, known + len(frames))
-            self._queued.append((lease, change, known))
-            self._sending[task_id] = self._sending.get(task_id, 0) + 1
-            if self._sender is None or self._sender.done():
-                self._sender = asyncio.get_running_loop().create_task(self._send_queued())
-            return Appended(known + len(frames))
+        if not change.wait and change.frames_only and (now := self._queue(lease, change)) is not None:
+            return Appended(now)
         while self._sending.get(task_id):  # what was queued before goes first
             self._sent.clear()
             await self._sent.wait()
@@ -348,6 +341,29 @@ class RedisStore:
                     if task_id in self._sending:  # the rest of its queued appends are dropped
                         self._dropped.add((task_id, lease.token))
             self._sent.set()
+
+    def append_now(self, lease: Lease, frames: tuple[Frame, ...]) -> int | None:
+        lost = self._lost.get(lease.task_id)
+        if lost is not None and lost[0] == lease.token:
+            return None  # `append` raises it
+        if any(type(f) is StatusUpdate or type(f) is Task for f in frames):
+            return None  # a change of state: `append`'s
+        return self._queue(lease, Change(frames, wait=False))
+
+    def _queue(self, lease: Lease, change: Change) -> int | None:
+        """An unwaited change of frames only, queued for the sender (`_send_queued`) when the
+        lease's last sequence number is known here: the last frame's; else None."""
+        task_id, frames = lease.task_id, change.frames
+        held = self._seqs.get(task_id)
+        if held is None or held[0] != lease.token or not frames:
+            return None
+        known = held[1]
+        self._seqs[task_id] = (lease.token, known + len(frames))
+        self._queued.append((lease, change, known))
+        self._sending[task_id] = self._sending.get(task_id, 0) + 1
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._send_queued())
+        return known + len(frames)
 
     async def submit(
         self, task_id: str, command: Command, *, owner: str, ttl: float

@@ -342,7 +342,7 @@ class SQLiteStore:
             batch.set_result(exc)
 
     def _insert_rows(self) -> None:
-        """Insert the chunks the batch holds (`_append_chunk`), all of them or, failing,
+        """Insert the chunks the batch holds (`append_now`), all of them or, failing,
         none: the batch is then lost, as a failed COMMIT loses it."""
         rows, self._rows = self._rows, []
         try:
@@ -405,10 +405,10 @@ class SQLiteStore:
         lost = self._lost.pop(lease.task_id, None)
         if lost is not None and lost[0] == lease.token:
             raise lost[1]  # an earlier append of this lease, unwaited, was never committed
-        if len(frames) == 1 and not change.wait and change.frames_only:
-            chunk = self._append_chunk(lease, frames[0])
-            if chunk is not None:
-                return chunk
+        if not change.wait and change.frames_only:
+            now = self.append_now(lease, frames)
+            if now is not None:
+                return Appended(now)
         async with self._write() as db:
             held = self._held.get(lease.task_id)
             if held is not None and held[0] == lease.owner and held[1] == lease.token:
@@ -505,27 +505,30 @@ class SQLiteStore:
             db.execute(f"UPDATE tasks SET {', '.join(sets)} WHERE id = ?", (*args, lease.task_id))
         return Appended(seq, bool(released), queued), state
 
-    def _append_chunk(self, lease: Lease, frame: Frame) -> Appended | None:
-        """The append a streamed answer makes most: one frame that leaves the task's row
-        alone, unwaited, into a batch that already checked the lease: a row kept for the
-        batch's one insert of its chunks (no statement of its own, no savepoint, no read).
-        None when it is not that case (the general path takes it)."""
-        held = self._held.get(lease.task_id)
+    def append_now(self, lease: Lease, frames: tuple[Frame, ...]) -> int | None:
+        """The append a streamed answer makes most, into a batch that already checked the
+        lease: frames that leave the task's row alone, kept for the batch's one insert of its
+        chunks (no statement of their own, no savepoint, no read), shown with its commit."""
+        task_id = lease.task_id
+        held = self._held.get(task_id)
         if (
-            self._batch is None or held is None or held[0] != lease.owner or held[1] != lease.token
-            or held[2] in TERMINAL_STATES
-            or type(frame) is StatusUpdate or type(frame) is Task
+            not frames or self._batch is None or held is None
+            or held[0] != lease.owner or held[1] != lease.token
+            or held[2] in TERMINAL_STATES or task_id in self._lost
+            or any(type(f) is StatusUpdate or type(f) is Task for f in frames)
         ):
             return None
-        seq = held[3] + 1
+        first = held[3] + 1
+        shown = list(enumerate(frames, start=first))
         # inserted with the batch's other chunks in one call, before its next other write
         # or its COMMIT (`_insert_rows`)
-        self._rows.append((lease.task_id, seq, dump_frame(frame)))
-        self._held[lease.task_id] = (held[0], held[1], held[2], seq)
-        self._fed.add(lease.task_id)
-        self._unwaited[lease.task_id] = lease.token
-        self._shown.append((lease.task_id, [(seq, frame)]))
-        return Appended(seq)
+        self._rows += [(task_id, seq, dump_frame(frame)) for seq, frame in shown]
+        seq = first + len(frames) - 1
+        self._held[task_id] = (held[0], held[1], held[2], seq)
+        self._fed.add(task_id)
+        self._unwaited[task_id] = lease.token
+        self._shown.append((task_id, shown))
+        return seq
 
     async def submit(
         self, task_id: str, command: Command, *, owner: str, ttl: float
