@@ -16,13 +16,13 @@ the header or the `A2A-Version` query parameter (1.0 §3.6); its extensions from
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import parse_qs
 
-from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from a2a_server import logs
@@ -140,11 +140,7 @@ class Endpoint:
         if reply.stream is not None:
             assert reply.frame is not None
             chunks = event_stream(reply.stream, reply.id, reply.frame, reply.version)
-            response = StreamingResponse(
-                self._counted(chunks, reply.method or "-", reply.version),
-                media_type="text/event-stream", headers={**_SSE_HEADERS, **extra},
-            )
-            await response(scope, receive, send)
+            await self._stream(receive, send, chunks, {**_SSE_HEADERS, **extra}, reply.method or "-", reply.version)
             return "ok", 200
         assert reply.body is not None
         code = str(reply.body["error"]["code"]) if "error" in reply.body else "ok"
@@ -154,15 +150,37 @@ class Endpoint:
             await send_body(send, 200, dumps_bytes(reply.body), "application/json", extra)
         return code, 200
 
-    async def _counted(self, chunks: AsyncIterator[bytes], method: str, version: str) -> AsyncIterator[bytes]:
-        """A stream's chunks, counted: open streams, frames, the time to the first frame."""
+    async def _stream(
+        self, receive: Receive, send: Send, chunks: AsyncGenerator[bytes, None], headers: dict[str, str],
+        method: str, version: str,
+    ) -> None:
+        """A stream's chunks as an SSE response, counted (open streams, frames, the time to
+        the first frame), until they end or the client goes away: then it is closed, however
+        it waits (Starlette's StreamingResponse does this with an anyio task group and two
+        tasks per stream; here one task listens for the disconnect and cancels this one)."""
         metrics = self._metrics
         ctx = logs.current.get()
         started = ctx.started if ctx is not None else time.monotonic()
         first = True
         frames = metrics.frames.labels(version)
+        streaming = asyncio.current_task()
+        assert streaming is not None
+        done = gone = False
+
+        async def listen() -> None:
+            nonlocal gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            if not done:
+                gone = True
+                streaming.cancel()
+
+        raw = [(b"content-type", b"text/event-stream; charset=utf-8"),
+               *((k.lower().encode(), v.encode()) for k, v in headers.items())]
         metrics.open_streams.inc()
+        listener = asyncio.get_running_loop().create_task(listen())
         try:
+            await send({"type": "http.response.start", "status": 200, "headers": raw})
             async for chunk in chunks:
                 # frames (keep-alives are comments, errors bare data; data is one line of JSON)
                 count = chunk.startswith(b"id: ") + chunk.count(b"\n\nid: ")
@@ -171,9 +189,20 @@ class Endpoint:
                         metrics.first_frame_seconds.labels(method).observe(time.monotonic() - started)
                         first = False
                     frames.inc(count)
-                yield chunk
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            done = True
+        except asyncio.CancelledError:
+            if not gone:
+                raise  # cancelled from above: not ours to swallow
+            streaming.uncancel()  # the client went away: the stream just ends
+        except OSError:
+            pass  # the connection broke under a write: the client is gone
         finally:
+            done = True
+            listener.cancel()
             metrics.open_streams.dec()
+            await chunks.aclose()
 
 
 async def _read_body(headers: dict[str, str], receive: Receive, limit: int) -> bytes:

@@ -10,7 +10,7 @@ the client accepts only `text/event-stream` (see `app._wants_sse`).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from a2a_server import logs
@@ -43,7 +43,7 @@ def encode_error(body: dict[str, Any]) -> bytes:
 
 async def event_stream(
     stream: PrimedStream, request_id: RequestId, frame_json: FrameJSON, version: str = "0.3"
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     try:  # closed however it ends, the first write's failure (a client gone) included
         if stream.first is not None:
             seq, frame = stream.first

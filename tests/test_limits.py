@@ -73,8 +73,10 @@ async def test_rate_limit_without_a_scheme_counts_everyone_as_one(live_server) -
         assert (await two.post("/", json=body)).status_code == 429
 
 
-async def test_open_streams_are_limited_and_given_back_when_a_client_leaves(live_server) -> None:
-    server = live_server(max_streams=1, keepalive_seconds=0.1)
+@pytest.mark.parametrize("keepalive", [0.1, 60.0], ids=["keepalive-write-fails", "no-write-meanwhile"])
+async def test_open_streams_are_limited_and_given_back_when_a_client_leaves(live_server, keepalive) -> None:
+    # with a keep-alive a minute away, no write finds the client gone: the disconnect does
+    server = live_server(max_streams=1, keepalive_seconds=keepalive)
     params = {"message": user_message("connect calendar")}
     payload = {"jsonrpc": "2.0", "id": 1, "method": "message/stream", "params": params}
     async with server.client() as first:
