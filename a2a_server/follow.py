@@ -40,23 +40,21 @@ def _ends_task(frame: Frame) -> bool:
 
 
 async def batches(
-    store: TaskStore, task_id: str, after: int, keepalive: float | None = None,
-    *, through_finals: bool = False,
+    store: TaskStore, task_id: str, after: int, keepalive: float | None = None
 ) -> AsyncGenerator[Batch | None, None]:
-    """Every frame of the task after `after`, live, to the next final one (included; or on,
-    past finals, when `through_finals`: the caller stops), in the batches they were
-    committed in (a stream writes each batch at once), None when idle for `keepalive`."""
+    """Every frame of the task after `after`, live, to the next final one (included), in
+    the batches they were committed in (a stream writes each batch at once), None when idle
+    for `keepalive`."""
     watch = store.watch(task_id, after, keepalive)
     try:
         async for batch in watch:
             if not batch:  # none came for `keepalive` seconds
                 yield None
                 continue
-            if not through_finals:
-                ends = next((i for i, item in enumerate(batch) if is_final(item[1])), None)
-                if ends is not None:
-                    yield batch[: ends + 1]
-                    return
+            ends = next((i for i, item in enumerate(batch) if is_final(item[1])), None)
+            if ends is not None:
+                yield batch[: ends + 1]
+                return
             yield batch
     finally:
         await watch.aclose()
@@ -82,9 +80,10 @@ async def turn_batches(
     batches; UnsupportedOperation if the task ended before the turn opened (the message
     never ran)."""
     opened = after == 0  # a new task's first turn opens with the task
-    async with contextlib.aclosing(batches(store, task_id, after, keepalive, through_finals=True)) as each:
-        async for batch in each:
-            if batch is None:
+    watch = store.watch(task_id, after, keepalive)  # read here, not through `batches`: a hop less
+    try:
+        async for batch in watch:
+            if not batch:  # none came for `keepalive` seconds
                 yield None
                 continue
             out: Batch = []
@@ -103,6 +102,8 @@ async def turn_batches(
                     return
             if out:
                 yield out
+    finally:
+        await watch.aclose()
 
 
 async def until(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -70,40 +70,28 @@ class CallContext:
 
 class PrimedStream:
     """A stream whose first frame is already known, so errors before it stay plain errors;
-    the rest comes in batches (each written at once), None when the stream is idle."""
+    then `head`, the frames committed with it, and the rest in batches (each written at
+    once), None when the stream is idle."""
+
+    __slots__ = ("first", "head", "rest")
 
     def __init__(
         self, first: tuple[int, Frame] | None, rest: AsyncIterator[follow.Batch | None],
-        source: AsyncIterator[follow.Batch | None] | None = None,
+        head: Sequence[tuple[int, Frame]] = (),
     ) -> None:
         self.first = first  # None: nothing to send yet, and no error can come before it
+        self.head = head
         self.rest = rest
-        self._source = source  # what `rest` reads from, closed too (`rest` may never start)
 
     @classmethod
     async def prime(cls, batches: AsyncIterator[follow.Batch | None]) -> PrimedStream:
         async for batch in batches:
             if batch:
-                return cls(batch[0], _after(batch[1:], batches), batches)
+                return cls(batch[0], batches, batch[1:])
         raise UnsupportedOperation("The task has no frames to stream.")
 
     async def aclose(self) -> None:
-        for each in (self.rest, self._source):
-            close = getattr(each, "aclose", None)
-            if close is not None:
-                await close()
-
-
-async def _after(
-    head: follow.Batch, rest: AsyncIterator[follow.Batch | None]
-) -> AsyncIterator[follow.Batch | None]:
-    try:
-        if head:
-            yield head
-        async for batch in rest:
-            yield batch
-    finally:
-        close = getattr(rest, "aclose", None)
+        close = getattr(self.rest, "aclose", None)
         if close is not None:
             await close()
 

@@ -51,6 +51,8 @@ async def event_stream(
         else:
             yield KEEPALIVE  # commit the response now: the first frame may be a while
         try:
+            if stream.head:  # committed with the first: one write
+                yield b"".join(encode_frame(seq, request_id, frame_json(frame)) for seq, frame in stream.head)
             async for batch in stream.rest:
                 if batch is None:
                     yield KEEPALIVE
