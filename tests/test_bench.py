@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,18 @@ def test_bench_quick_run(tmp_path: Path) -> None:
     steps = [line for line in done.stderr.splitlines() if line.startswith("bench [")]
     total = _total_steps(QUICK, redis)
     assert steps[0] == f"bench [1/{total}] W1 send c=1: ours" and steps[-1].startswith(f"bench [{total}/{total}] W6")
+
+
+@pytest.mark.parametrize(("store", "text", "frames"), [("sqlite", "hello", 6), ("memory", "stream 3", 36)])
+def test_inprocess_driver_checks_every_answer(store: str, text: str, frames: int) -> None:
+    """`bench.instructions` counts what this driver runs; here it runs plainly, its own
+    checks (a send completed, a stream ended with `final`) on every answer."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, str(root / "bench" / "inprocess.py"), "--requests", "6", "--concurrency", "3",
+         "--warm", "2", "--store", store, "--text", text],
+        check=False, capture_output=True, text=True, timeout=120, cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["requests", "6", "frames", str(frames)]
