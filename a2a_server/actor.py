@@ -97,6 +97,9 @@ CUT = (
 )
 NOT_JSON = "the tool's output is not JSON"
 _SNAPSHOT_EVERY = 1024  # frames: bounds the tail a read folds, for a task that never rests
+# frames: at rest, a snapshot is kept once the log has grown by this many since the last (a
+# short answer's few frames are folded by a read rather than written twice)
+_SNAPSHOT_AT_REST = 16
 
 
 @dataclasses.dataclass
@@ -282,8 +285,9 @@ class TaskActor:
         release: bool = False,
     ) -> Appended:
         """Write frames and their side effects (the caller holds the lock, or needs none):
-        fold them into the live Task first; give the store the Task to keep when it rests,
-        when a push notification goes out with it, and every so many frames. Frames and
+        fold them into the live Task first; give the store the Task when it rests, when a
+        push notification goes out with it, and every so many frames, to keep as its
+        snapshot every so many frames and at a rest after more than a few. Frames and
         nothing else (a turn's text and progress) are not waited for: the runner goes on
         while they commit, and clients get them once they have (see `Change.wait`)."""
         before = self.state
@@ -294,13 +298,16 @@ class TaskActor:
         notify = bool(frames) and worth_notifying(frames, before)
         rests = any(type(f) is StatusUpdate and f.status.state in FINAL_STATES for f in frames)  # type: ignore[union-attr]
         parked = any(ours(getattr(f, "metadata", None)).get("parked") for f in frames)
-        keep = rests or parked or notify or self._snapshot_due(frames)
+        due = self._snapshot_due(frames)
+        given = rests or parked or notify or due
+        keep = due or ((rests or parked) and self._snapshot_due(frames, _SNAPSHOT_AT_REST))
         if frames and self.terminal and not self._queue and not (self._open - set(consumed)):
             release = True  # the task's end, and nothing waits here: the lease goes with it
         change = Change(
-            frames=tuple(frames), tickets=tuple(tickets), task=self.task if keep else None,
-            notify=notify, memory=memory, consumed=tuple(consumed), turn=turn, release=release,
-            wait=bool(keep or tickets or memory or consumed or turn is not None or release),
+            frames=tuple(frames), tickets=tuple(tickets), task=self.task if given else None,
+            notify=notify, keep=keep, memory=memory, consumed=tuple(consumed), turn=turn,
+            release=release,
+            wait=bool(given or tickets or memory or consumed or turn is not None or release),
         )
         self.letting_go = release
         try:
@@ -322,10 +329,10 @@ class TaskActor:
             self._replica.task_ended(self.task_id)
         return done
 
-    def _snapshot_due(self, frames: Sequence[Frame]) -> bool:
+    def _snapshot_due(self, frames: Sequence[Frame], every: int = _SNAPSHOT_EVERY) -> bool:
         """Whether the store keeps the Task with these frames: every so many frames, so a
         read folds a bounded tail even of a task that never rests."""
-        return self.seq + len(frames) - self._snapshot_seq >= _SNAPSHOT_EVERY
+        return self.seq + len(frames) - self._snapshot_seq >= every
 
     async def _reload(self) -> None:
         loaded = await self._store.load(self.task_id)

@@ -412,3 +412,24 @@ async def test_a_surviving_process_fails_the_turn_of_a_dead_one() -> None:
                 state = (await rpc(c, "tasks/get", {"id": tid}))["result"]["status"]["state"]
     print("state after B's sweeps:", state)
     assert state == "failed", "the dead process's turn is left working until some process restarts"
+
+
+async def test_a_short_answer_rests_without_a_snapshot_and_reads_the_same(tmp_path: Path) -> None:
+    """At rest, the Task is kept as a snapshot only once the log has grown by enough frames
+    (`_SNAPSHOT_AT_REST`): a `hello` (four frames) is folded from its log when read, a
+    twenty-chunk answer from its snapshot. Either way a read answers what the send did."""
+    path = str(tmp_path / "t.db")
+    app = create_app(Settings(agent="bench", coalesce_ms=0), store=SQLiteStore(path))
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        short, long = await send(client, "hello"), await send(client, "stream 20")
+        for sent in (short, long):
+            assert sent["status"]["state"] == "completed"
+            got = await rpc(client, "tasks/get", {"id": sent["id"]})
+            assert got["result"] == sent
+    db = sqlite3.connect(path)
+    kept = dict(db.execute("SELECT task_id, seq FROM snapshots").fetchall())
+    frames = dict(db.execute("SELECT task_id, MAX(seq) FROM events GROUP BY task_id").fetchall())
+    db.close()
+    assert short["id"] not in kept and frames[short["id"]] == 4
+    assert kept[long["id"]] == frames[long["id"]] == 23  # the Task, working, 20 chunks, completed

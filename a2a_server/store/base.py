@@ -125,6 +125,9 @@ class Change:
     tickets: tuple[Ticket, ...] = ()  # new ones, or settlements (of pending ones only)
     task: Task | None = None  # the task as it stands after `frames`: given at rest, to keep
     notify: bool = False  # queue a push delivery of `task` for each of the task's configs
+    # keep `task` as the task's snapshot; False: it came for the notification only, or the
+    # frames since the last snapshot are few enough for a read to fold (a store may keep it)
+    keep: bool = True
     memory: MemoryAdd | None = None
     consumed: tuple[int, ...] = ()  # inbox commands this change carries out
     turn: bool | None = None  # True: a turn starts; False: it ended (recovery tells cut turns)

@@ -119,7 +119,7 @@ class MemoryStore:
                 rec.status_at = frame.status.timestamp  # type: ignore[union-attr]
         rec.log.extend(f.copy() if type(f) is Task else f for f in change.frames)  # type: ignore[union-attr]
         seq = len(rec.log)
-        if change.task is not None:
+        if change.task is not None and change.keep:
             rec.snapshot = (change.task.copy(), seq)
         if rec.state in TERMINAL_STATES and rec.ended_at is None:
             rec.ended_at = time.time()

@@ -185,6 +185,10 @@ CREATE TABLE IF NOT EXISTS feed (
 """
 
 _INSERT_EVENTS = "INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)"
+_INSERT_TASK = (  # the columns `create` sets, then those of `_apply`'s row, in its order
+    "INSERT INTO tasks (id, context_id, principal, created_at, lease_until, lease_token, state, "
+    "status_at, ended_at, turn_running, lease_owner) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)"
+)
 
 _TICKET_COLUMNS = (
     "id, task_id, context_id, tool_name, tool_call_id, state, resume_hint, created_at, "
@@ -386,16 +390,17 @@ class SQLiteStore:
     ) -> Lease:
         body = dump_task(task)
         lease = Lease(task.id, owner, 1)
+        row: dict[str, Any] = {
+            "state": task.status.state.value, "status_at": task.status.timestamp, "ended_at": None,
+            "turn_running": 0, "lease_owner": owner,
+        }
         async with self._write() as db:
-            db.execute(
-                "INSERT INTO tasks (id, context_id, principal, state, status_at, created_at, "
-                "lease_owner, lease_token, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
-                (task.id, task.context_id, principal, task.status.state.value,
-                 task.status.timestamp, time.time(), owner, time.time() + ttl),
-            )
             db.execute("INSERT INTO events (task_id, seq, frame) VALUES (?, 1, ?)", (task.id, body))
             if then is not None:  # no snapshot yet: a read folds the task from its first frame
-                self._apply(db, lease, then, task.status.state, 1, snapshot=False)
+                row.update(self._apply(db, lease, then, task.status.state, 1, snapshot=False)[2])
+            # the row once, as `then` leaves it (not written, then updated: four indexes each)
+            now = time.time()
+            db.execute(_INSERT_TASK, (task.id, task.context_id, principal, now, now + ttl, *row.values()))
         self._fed.add(task.id)
         await self._durable()
         return lease
@@ -425,7 +430,10 @@ class SQLiteStore:
             if frames and before in TERMINAL_STATES:
                 raise TaskEnded(lease.task_id, before)
             first = seq + 1
-            done, state = self._apply(db, lease, change, before, seq)
+            done, state, row = self._apply(db, lease, change, before, seq)
+            if row:
+                sets = ", ".join(f"{column} = ?" for column in row)
+                db.execute(f"UPDATE tasks SET {sets} WHERE id = ?", (*row.values(), lease.task_id))
         if done.released:
             self._held.pop(lease.task_id, None)
         else:
@@ -458,9 +466,10 @@ class SQLiteStore:
     def _apply(
         self, db: sqlite3.Connection, lease: Lease, change: Change, before: TaskState, seq: int,
         *, snapshot: bool = True,
-    ) -> tuple[Appended, TaskState]:
-        """The writes of a change (its lease checked; the log's last frame is `seq`, the
-        task's state `before`): what the append returns, and the task's state after it.
+    ) -> tuple[Appended, TaskState, dict[str, Any]]:
+        """The writes of a change but the task's row (its lease checked; the log's last
+        frame is `seq`, the task's state `before`): what the append returns, the task's state
+        after it, and the columns of its row the change sets.
         `snapshot`: keep `change.task` as the task's snapshot (not for a task just made)."""
         state, status_at = before, None
         rows = []
@@ -471,7 +480,7 @@ class SQLiteStore:
                 state, status_at = frame.status.state, frame.status.timestamp  # type: ignore[union-attr]
         if rows:
             db.executemany(_INSERT_EVENTS, rows)
-        if change.task is not None and snapshot:
+        if change.task is not None and change.keep and snapshot:
             db.execute(
                 "INSERT INTO snapshots (task_id, seq, task) VALUES (?, ?, ?) ON CONFLICT "
                 "(task_id) DO UPDATE SET seq = excluded.seq, task = excluded.task",
@@ -489,21 +498,17 @@ class SQLiteStore:
         released = change.release and not db.execute(
             "SELECT 1 FROM inbox WHERE task_id = ? LIMIT 1", (lease.task_id,)
         ).fetchone()
-        # the task row, once: its status (most frames, text chunks, leave it alone), the
-        # turn's mark, the lease let go
-        sets: list[str] = []
-        args: list[Any] = []
+        # what the task's row becomes (the caller writes it, once): its status (most frames,
+        # text chunks, leave it alone), the turn's mark, the lease let go
+        row: dict[str, Any] = {}
         if status_at is not None:
-            sets.append("state = ?, status_at = ?, ended_at = ?")
-            args += (state.value, status_at, time.time() if state in TERMINAL_STATES else None)
+            row["state"], row["status_at"] = state.value, status_at
+            row["ended_at"] = time.time() if state in TERMINAL_STATES else None
         if change.turn is not None:
-            sets.append("turn_running = ?")
-            args.append(int(change.turn))
+            row["turn_running"] = int(change.turn)
         if released:
-            sets.append("lease_owner = NULL")
-        if sets:
-            db.execute(f"UPDATE tasks SET {', '.join(sets)} WHERE id = ?", (*args, lease.task_id))
-        return Appended(seq, bool(released), queued), state
+            row["lease_owner"] = None
+        return Appended(seq, bool(released), queued), state, row
 
     def append_now(self, lease: Lease, frames: tuple[Frame, ...]) -> int | None:
         """The append a streamed answer makes most, into a batch that already checked the
