@@ -43,7 +43,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from a2a_server.calls import ListTasks, TaskPage
@@ -266,17 +266,19 @@ class SQLiteStore:
 
     # -- transactions -------------------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def _write(self) -> AsyncIterator[sqlite3.Connection]:
-        """One write, all or nothing, inside the current batch (see `_durable`). Another
-        connection's write lock is waited for here, asynchronously: a busy wait inside
-        SQLite would stall the event loop (and, with two stores of one file in one process,
-        the very commit it waits for)."""
-        db = self._db
+    def _write(self) -> _OneWrite:
+        """One write, all or nothing, inside the current batch (see `_durable`):
+        `async with self._write() as db`."""
+        return _OneWrite(self)
+
+    async def _begin(self) -> None:
+        """Open the batch. Another connection's write lock is waited for here,
+        asynchronously: a busy wait inside SQLite would stall the event loop (and, with two
+        stores of one file in one process, the very commit it waits for)."""
         delay = 0.0005
         while self._batch is None:
             try:
-                db.execute("BEGIN IMMEDIATE")
+                self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
@@ -286,19 +288,6 @@ class SQLiteStore:
             loop = asyncio.get_running_loop()
             self._batch = loop.create_future()
             loop.call_soon(self._commit)
-        if self._rows:  # what this write reads of the log includes the chunks before it
-            self._insert_rows()
-        db.execute("SAVEPOINT one_write")
-        try:
-            yield db
-        except BaseException as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK TO one_write")
-                db.execute("RELEASE one_write")
-            else:  # SQLite rolled the whole batch back itself (a full disk, an I/O error)
-                self._batch_lost(exc)
-            raise
-        db.execute("RELEASE one_write")
 
     def _commit(self) -> None:
         """Group commit: the writes of one event-loop iteration share one COMMIT. Their
@@ -940,3 +929,33 @@ class SQLiteStore:
         if self._batch is not None:
             self._commit()
         self._db.close()
+
+
+class _OneWrite:
+    """`SQLiteStore._write`: a savepoint in the open batch (opened first if there is none),
+    released at the end of the block, rolled back to if the block raises. (A class, not
+    `contextlib.asynccontextmanager`: no async generator, nor its wrapper, per write.)"""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+
+    async def __aenter__(self) -> sqlite3.Connection:
+        store = self._store
+        if store._batch is None:
+            await store._begin()
+        if store._rows:  # what this write reads of the log includes the chunks before it
+            store._insert_rows()
+        store._db.execute("SAVEPOINT one_write")
+        return store._db
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        db = self._store._db
+        if exc is None:
+            db.execute("RELEASE one_write")
+        elif db.in_transaction:
+            db.execute("ROLLBACK TO one_write")
+            db.execute("RELEASE one_write")
+        else:  # SQLite rolled the whole batch back itself (a full disk, an I/O error)
+            self._store._batch_lost(exc)
