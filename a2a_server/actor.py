@@ -102,6 +102,28 @@ _SNAPSHOT_EVERY = 1024  # frames: bounds the tail a read folds, for a task that 
 _SNAPSHOT_AT_REST = 16
 
 
+async def _first_done(a: asyncio.Future[Any], b: asyncio.Future[Any] | None) -> None:
+    """Until `a` or `b` (if any) is done, neither cancelled: `asyncio.wait(FIRST_COMPLETED)`
+    without the sets it copies, checks and returns (the actor waits once per turn)."""
+    if a.done() or (b is not None and b.done()):
+        return
+    waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def woken(_: object) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    a.add_done_callback(woken)
+    if b is not None:
+        b.add_done_callback(woken)
+    try:
+        await waiter
+    finally:
+        a.remove_done_callback(woken)
+        if b is not None:
+            b.remove_done_callback(woken)
+
+
 @dataclasses.dataclass
 class _TurnRequest:
     message: Message | None  # None: a resume turn
@@ -213,10 +235,7 @@ class TaskActor:
                         return
                     await self._take_commands()  # they came meanwhile
                     continue
-                waits: set[asyncio.Future[Any]] = {ring}
-                if self._turn is not None:
-                    waits.add(self._turn)
-                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                await _first_done(ring, self._turn)
                 if self._turn is not None and self._turn.done():
                     self._turn = None
         except LeaseLost:
