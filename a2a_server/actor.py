@@ -81,6 +81,7 @@ from a2a_server.store.base import (
 )
 from a2a_server.tickets import Ticket
 from a2a_server.turn import AGENT_FAILED, End, run_turn
+from a2a_server.waits import first_done
 
 if TYPE_CHECKING:
     from a2a_server.replica import Replica
@@ -100,28 +101,6 @@ _SNAPSHOT_EVERY = 1024  # frames: bounds the tail a read folds, for a task that 
 # frames: at rest, a snapshot is kept once the log has grown by this many since the last (a
 # short answer's few frames are folded by a read rather than written twice)
 _SNAPSHOT_AT_REST = 16
-
-
-async def _first_done(a: asyncio.Future[Any], b: asyncio.Future[Any] | None) -> None:
-    """Until `a` or `b` (if any) is done, neither cancelled: `asyncio.wait(FIRST_COMPLETED)`
-    without the sets it copies, checks and returns (the actor waits once per turn)."""
-    if a.done() or (b is not None and b.done()):
-        return
-    waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def woken(_: object) -> None:
-        if not waiter.done():
-            waiter.set_result(None)
-
-    a.add_done_callback(woken)
-    if b is not None:
-        b.add_done_callback(woken)
-    try:
-        await waiter
-    finally:
-        a.remove_done_callback(woken)
-        if b is not None:
-            b.remove_done_callback(woken)
 
 
 @dataclasses.dataclass
@@ -235,7 +214,7 @@ class TaskActor:
                         return
                     await self._take_commands()  # they came meanwhile
                     continue
-                await _first_done(ring, self._turn)
+                await first_done(ring, self._turn)
                 if self._turn is not None and self._turn.done():
                     self._turn = None
         except LeaseLost:

@@ -89,6 +89,7 @@ from a2a_server.store.hub import Hub
 from a2a_server.store.paging import page_token, read_page_token
 from a2a_server.store.sqlite_migrate import is_schema_0, migrate_from_0
 from a2a_server.tickets import Ticket
+from a2a_server.waits import first_done
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "StoreVersionError"]
 
@@ -356,10 +357,10 @@ class SQLiteStore:
         mine = self._batch
         if mine is None:
             return
-        await asyncio.shield(mine)
+        await first_done(mine)  # the batch is everyone's: a cancelled writer stops waiting only
         later = self._batch
         if later is not None:
-            await asyncio.shield(later)
+            await first_done(later)
         failure = mine.result()
         if failure is not None:
             raise failure
