@@ -217,7 +217,10 @@ class _TimedStore:
             setattr(self, name, _timed(getattr(store, name), metrics.store_seconds.labels(name).observe))
 
     def __getattr__(self, name: str) -> Any:  # everything else: the store's own
-        return getattr(self._store, name)
+        found = getattr(self._store, name)
+        if callable(found):  # a method (`append_now`: per chunk): looked up here once
+            setattr(self, name, found)
+        return found
 
 
 def _timed(call: Callable[..., Any], observe: Callable[[float], None]) -> Callable[..., Any]:
