@@ -341,8 +341,10 @@ class TaskActor:
         """Make frames and write them, both under the lock (see `turn.Writes`)."""
         async with self._lock:
             frames = make()
-            if frames and not self.terminal:
-                if all(type(f) is ArtifactUpdate for f in frames):
+            if frames and self.task.status.state not in TERMINAL_STATES:
+                # a turn's text: most often one chunk (no generator to look at one frame)
+                if (type(frames[0]) is ArtifactUpdate if len(frames) == 1
+                        else all(type(f) is ArtifactUpdate for f in frames)):
                     if not self._chunks_now(frames):
                         await self._write_chunks(frames)
                 else:
