@@ -506,18 +506,26 @@ class SQLiteStore:
         chunks (no statement of their own, no savepoint, no read), shown with its commit."""
         task_id = lease.task_id
         held = self._held.get(task_id)
+        if len(frames) == 1:  # most often one chunk: looked at as it is, not by a generator
+            kind = type(frames[0])
+            moves_row = kind is StatusUpdate or kind is Task
+        else:
+            moves_row = not frames or any(type(f) is StatusUpdate or type(f) is Task for f in frames)
         if (
-            not frames or self._batch is None or held is None
+            moves_row or self._batch is None or held is None
             or held[0] != lease.owner or held[1] != lease.token
             or held[2] in TERMINAL_STATES or task_id in self._lost
-            or any(type(f) is StatusUpdate or type(f) is Task for f in frames)
         ):
             return None
         first = held[3] + 1
-        shown = list(enumerate(frames, start=first))
         # inserted with the batch's other chunks in one call, before its next other write
-        # or its COMMIT (`_insert_rows`)
-        self._rows += [(task_id, seq, dump_frame(frame)) for seq, frame in shown]
+        # or its COMMIT (`_insert_rows`); most often one chunk (no comprehension for it)
+        if len(frames) == 1:
+            shown = [(first, frames[0])]
+            self._rows.append((task_id, first, dump_frame(frames[0])))
+        else:
+            shown = list(enumerate(frames, start=first))
+            self._rows += [(task_id, seq, dump_frame(frame)) for seq, frame in shown]
         seq = first + len(frames) - 1
         self._held[task_id] = (held[0], held[1], held[2], seq)
         self._fed.add(task_id)
