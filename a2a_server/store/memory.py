@@ -63,8 +63,20 @@ class _Task:
     next_command: int = 1
     tickets: list[str] = field(default_factory=list)
     configs: dict[str, PushConfig] = field(default_factory=dict)
-    wrote: asyncio.Event = field(default_factory=asyncio.Event)
-    queued: asyncio.Event = field(default_factory=asyncio.Event)
+    # set once the log grows, or a command is queued; made by the first watcher (or bell)
+    # to wait, not by every write (a streamed chunk is one)
+    wrote: asyncio.Event | None = None
+    queued: asyncio.Event | None = None
+
+    def grew(self) -> None:
+        if self.wrote is not None:
+            self.wrote.set()
+            self.wrote = None
+
+    def rang(self) -> None:
+        if self.queued is not None:
+            self.queued.set()
+            self.queued = None
 
 
 @dataclass
@@ -146,8 +158,7 @@ class MemoryStore:
         if change.release and not rec.inbox:
             rec.owner, released = None, True
         if change.frames:
-            rec.wrote.set()
-            rec.wrote = asyncio.Event()
+            rec.grew()
         return Appended(seq, released, queued)
 
     def append_now(self, lease: Lease, frames: tuple[Frame, ...]) -> int | None:
@@ -159,8 +170,7 @@ class MemoryStore:
         ):
             return None
         rec.log.extend(frames)
-        rec.wrote.set()
-        rec.wrote = asyncio.Event()
+        rec.grew()
         return len(rec.log)
 
     async def submit(
@@ -170,8 +180,7 @@ class MemoryStore:
         queued = Queued(rec.next_command, command)
         rec.next_command += 1
         rec.inbox.append(queued)
-        rec.queued.set()
-        rec.queued = asyncio.Event()
+        rec.rang()
         return queued.id, await self.claim(task_id, owner=owner, ttl=ttl)
 
     async def claim(
@@ -220,6 +229,8 @@ class MemoryStore:
             rec = self._tasks.get(task_id)
             if rec is None:
                 return
+            if rec.wrote is None:  # made before the read: no write falls between the two
+                rec.wrote = asyncio.Event()
             wrote = rec.wrote
             batch = await self.read(task_id, after)
             if batch:
@@ -229,7 +240,8 @@ class MemoryStore:
                 await wrote.wait()
             else:
                 try:
-                    await asyncio.wait_for(wrote.wait(), idle)
+                    async with asyncio.timeout(idle):  # a timer, not wait_for's task
+                        await wrote.wait()
                 except TimeoutError:
                     yield []
 
@@ -238,6 +250,8 @@ class MemoryStore:
             rec = self._tasks.get(task_id)
             if rec is None:
                 return
+            if rec.queued is None:
+                rec.queued = asyncio.Event()
             queued = rec.queued
             yield None
             await queued.wait()
@@ -367,7 +381,7 @@ class MemoryStore:
             for i, entry in list(self._outbox.items()):
                 if entry.delivery.task_id == task_id:
                     del self._outbox[i]
-            rec.wrote.set()  # watchers of a purged task end
+            rec.grew()  # watchers of a purged task end
         return len(gone)
 
     async def close(self) -> None:
