@@ -163,10 +163,14 @@ class MemoryStore:
 
     def append_now(self, lease: Lease, frames: tuple[Frame, ...]) -> int | None:
         rec = self._tasks.get(lease.task_id)
+        if len(frames) == 1:  # most often one chunk: looked at as it is, not by a generator
+            kind = type(frames[0])
+            moves_row = kind is StatusUpdate or kind is Task
+        else:
+            moves_row = not frames or any(type(f) is StatusUpdate or type(f) is Task for f in frames)
         if (
-            not frames or rec is None or rec.owner != lease.owner or rec.token != lease.token
+            moves_row or rec is None or rec.owner != lease.owner or rec.token != lease.token
             or rec.state in TERMINAL_STATES
-            or any(type(f) is StatusUpdate or type(f) is Task for f in frames)
         ):
             return None
         rec.log.extend(frames)
