@@ -13,7 +13,6 @@ version's spelling (`TASK_STATE_WORKING`, `ROLE_USER` in 1.0).
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -62,40 +61,42 @@ def new_id() -> str:
     pages the last one's did, and a commit writes those few pages rather than one per index
     at random.
     (Formatted here: `uuid.UUID` would double its cost.)"""
-    value = ((time.time_ns() // 1_000_000) << 80) | (int.from_bytes(_random_bytes()) & _RANDOM_74) | _VERSION_7
+    value = ((time.time_ns() // 1_000_000) << 80) | (_draw() & _RANDOM_74) | _VERSION_7
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-_pool = bytearray()
-_pool_lock = threading.Lock()
+_DRAWS = 400  # 80-bit draws made from one read of `os.urandom` (4,000 bytes)
+_draws: list[int] = []
 
 
 def _forked() -> None:
-    """In a forked child: its own draws (not the ones its parent makes next), and a lock
-    no thread of the parent can have held across the fork."""
-    global _pool_lock
-    _pool.clear()
-    _pool_lock = threading.Lock()
+    """In a forked child: its own draws, not the ones its parent makes next."""
+    _draws.clear()
 
 
 os.register_at_fork(after_in_child=_forked)
 
 
-def _random_bytes(size: int = 10) -> bytes:
-    """`size` bytes of `os.urandom`, read 4 KiB at a time: each read is a system call that
-    lets the GIL go, and the event loop then waits for it back behind the store's threads."""
-    with _pool_lock:
-        if len(_pool) < size:
-            _pool[:] = os.urandom(4096)
-        taken = bytes(_pool[-size:])
-        del _pool[-size:]
-    return taken
+def _draw() -> int:
+    """80 bits of `os.urandom`, read 4,000 bytes at a time: each read is a system call that
+    lets the GIL go, and the event loop then waits for it back behind the store's threads.
+    `list.pop` hands each draw to one caller only, threads included, with no lock; two
+    threads finding the list empty at once both refill it, and lose nothing by it."""
+    try:
+        return _draws.pop()
+    except IndexError:
+        pool = os.urandom(_DRAWS * 10)
+        _draws[:] = [int.from_bytes(pool[i : i + 10]) for i in range(0, len(pool), 10)]
+        return _draws.pop()
 
 
 def random_hex(size: int) -> str:
-    """`size` random bytes in hex (a request id), from the same pool as `new_id`'s."""
-    return _random_bytes(size).hex()
+    """`size` random bytes in hex (a request id; at most 10), from the same draws as
+    `new_id`'s."""
+    if not 0 < size <= 10:
+        raise ValueError(f"random_hex draws 1 to 10 bytes, not {size}")
+    return f"{_draw() >> (80 - 8 * size):0{2 * size}x}"
 
 
 _stamp = (-1, "")  # (a second of Unix time, its ISO-8601 form): one binding, swapped whole
