@@ -116,7 +116,8 @@ def opening(task: Task) -> tuple[Change, Task]:
     the Task after it."""
     working = TurnMapper(task.id, task.context_id).working()
     opened = apply(task.copy(), working)
-    return Change(frames=(working,), task=opened, turn=True), opened
+    # no Task to keep: a read folds the two frames of a task just made
+    return Change(frames=(working,), turn=True), opened
 
 
 class TaskActor:

@@ -386,8 +386,8 @@ class SQLiteStore:
         }
         async with self._write() as db:
             db.execute("INSERT INTO events (task_id, seq, frame) VALUES (?, 1, ?)", (task.id, body))
-            if then is not None:  # no snapshot yet: a read folds the task from its first frame
-                row.update(self._apply(db, lease, then, task.status.state, 1, snapshot=False)[2])
+            if then is not None:
+                row.update(self._apply(db, lease, then, task.status.state, 1)[2])
             # the row once, as `then` leaves it (not written, then updated: four indexes each)
             now = time.time()
             db.execute(_INSERT_TASK, (task.id, task.context_id, principal, now, now + ttl, *row.values()))
@@ -455,12 +455,10 @@ class SQLiteStore:
 
     def _apply(
         self, db: sqlite3.Connection, lease: Lease, change: Change, before: TaskState, seq: int,
-        *, snapshot: bool = True,
     ) -> tuple[Appended, TaskState, dict[str, Any]]:
         """The writes of a change but the task's row (its lease checked; the log's last
         frame is `seq`, the task's state `before`): what the append returns, the task's state
-        after it, and the columns of its row the change sets.
-        `snapshot`: keep `change.task` as the task's snapshot (not for a task just made)."""
+        after it, and the columns of its row the change sets."""
         state, status_at = before, None
         rows = []
         for frame in change.frames:
@@ -470,7 +468,7 @@ class SQLiteStore:
                 state, status_at = frame.status.state, frame.status.timestamp  # type: ignore[union-attr]
         if rows:
             db.executemany(_INSERT_EVENTS, rows)
-        if change.task is not None and change.keep and snapshot:
+        if change.task is not None and change.keep:
             db.execute(
                 "INSERT INTO snapshots (task_id, seq, task) VALUES (?, ?, ?) ON CONFLICT "
                 "(task_id) DO UPDATE SET seq = excluded.seq, task = excluded.task",
