@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import tempfile
 from typing import Any
 
@@ -87,13 +86,11 @@ async def drive(requests: int, concurrency: int, store_kind: str, text: str, war
     with tempfile.TemporaryDirectory() as folder:
         store = SQLiteStore(f"{folder}/tasks.db", poll_seconds=_FAR) if store_kind == "sqlite" else MemoryStore()
         settings = Settings(agent="bench", coalesce_ms=0, sweep_seconds=_FAR, lease_seconds=_FAR)
-        app = create_app(settings, store=store)
+        # own_process: the collector tuned as in a served process (`a2a-server serve`)
+        app = create_app(settings, store=store, own_process=True)
         async with app.router.lifespan_context(app):
             for i in range(warm):  # lazy imports, caches, the first of each statement
                 await call(app, _body(text, -1 - i), stream)
-            gc.collect()  # as a served process does after start-up (`create_app`)
-            gc.freeze()
-            gc.set_threshold(25_000, 20, 50)
             slots = asyncio.Semaphore(concurrency)
             frames = 0
 

@@ -8,8 +8,7 @@ for two checkouts. Wall time and CPU time move with the machine (on a shared 2-c
 Each checkout runs `bench/inprocess.py` (the server over bare ASGI, in one process) under
 `valgrind --tool=callgrind` twice, with `--requests` and with a quarter of them; the
 difference of the two counts, over the difference of requests, is the cost of one request
-with start-up, imports and shutdown taken out. Repeated runs of one checkout agree within
-about 0.5 %. What it does not see: time spent waiting (system calls, the disk, cache misses
+with start-up, imports and shutdown taken out. A checkout against itself reads 0.999-1.001x. What it does not see: time spent waiting (system calls, the disk, cache misses
 count as one instruction each), and uvicorn's HTTP parsing (no socket here). Needs
 valgrind (`apt-get install valgrind`); the four runs go two at a time, about a minute each.
 """
