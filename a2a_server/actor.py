@@ -85,6 +85,7 @@ from a2a_server.waits import first_done
 
 if TYPE_CHECKING:
     from a2a_server.replica import Replica
+    from a2a_server.store.hub import Bell
 
 __all__ = ["CANCELED", "LOST", "NOT_JSON", "TaskActor", "is_json", "opening"]
 
@@ -187,25 +188,18 @@ class TaskActor:
         logs.current.set(logs.LogContext(
             principal=self.principal or None, task_id=self.task_id, context_id=self.task.context_id
         ))
-        bell = self._store.doorbell(self.task_id)
-        ring: asyncio.Future[Any] | None = None
+        bell: Bell | None = None
         try:
-            # the bell rings once when it listens: from then on, a command queued rings it,
-            # so one read of the inbox after that misses none (and is the only one needed);
-            # that first ring is awaited here, not in a task of its own
-            try:
-                await anext(bell)
-            except Exception as exc:  # StopAsyncIteration (the task is gone) too
-                ring = asyncio.get_running_loop().create_future()
-                ring.set_exception(exc)
-            else:
-                ring = asyncio.ensure_future(anext(bell))
+            # listening from here on: a command queued now rings it, so one read of the inbox
+            # after this misses none (and is the only one needed)
+            bell = await self._store.doorbell(self.task_id)
+            ring = bell.rang()
             if self._needs_recovery:
                 await self._recover_cut_turn()
             await self._take_commands()
             while not self._lost:
                 if ring.done():
-                    ring = asyncio.ensure_future(anext(bell))
+                    ring = bell.rang()
                     await self._take_commands()
                 if self.terminal and self._turn is None:
                     await self._close()
@@ -223,12 +217,9 @@ class TaskActor:
         finally:
             self._replica.forget(self)  # first: a command queued from now on claims anew
             self._tell_rest(None)
-            if ring is not None:
-                ring.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                    await ring  # the doorbell is free again before it is closed
             await self.stop()
-            await bell.aclose()
+            if bell is not None:
+                bell.close()
 
     async def stop(self) -> None:
         """Stop writing: the lease is gone (or the app stops). The turn is cut, not ended."""

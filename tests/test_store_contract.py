@@ -271,6 +271,25 @@ async def test_commands_queue_in_order_and_the_lease_follows_them(store: TaskSto
     assert [q.id for q in await store.inbox("t1")] == [fourth]
 
 
+async def test_the_doorbell_rings_for_each_command_queued_after_it_listens(store: TaskStore) -> None:
+    lease = await store.create(_task(), principal="", owner=A, ttl=TTL)
+    await store.submit("t1", CancelCommand(), owner=B, ttl=TTL)
+    bell = await store.doorbell("t1")  # the command before it is the holder's first read's
+    ring = bell.rang()
+    await asyncio.sleep(0.05)
+    assert not ring.done()
+    await store.submit("t1", MessageCommand(_message("one")), owner=B, ttl=TTL)
+    await asyncio.wait_for(ring, 5)
+    await store.submit("t1", MessageCommand(_message("two")), owner=B, ttl=TTL)
+    await asyncio.sleep(0.05)  # rung while nobody waited: the next wait ends at once
+    assert bell.rang().done()
+    ring = bell.rang()
+    bell.close()
+    assert ring.cancelled()  # a closed bell rings no more, and says so to who waits
+    await store.submit("t1", MessageCommand(_message("three")), owner=B, ttl=TTL)
+    await store.append(lease, Change(release=True))
+
+
 async def test_listing_pages_and_principals(store: TaskStore) -> None:
     for i in range(5):
         lease = await store.create(_task(f"t{i}"), principal="alice", owner=A, ttl=TTL)
@@ -341,19 +360,13 @@ async def test_watch_and_doorbell_across_instances(stores: Factory) -> None:
     await asyncio.wait_for(follower, 5)
     assert got == [1, 2, 3, 4]
 
-    rings = 0
-
-    async def listen() -> None:
-        nonlocal rings
-        async for _ in writer.doorbell("t1"):
-            rings += 1
-            if rings == 2:
-                return
-
-    listener = asyncio.create_task(listen())
+    bell = await writer.doorbell("t1")
+    ring = bell.rang()
     await asyncio.sleep(0.05)
+    assert not ring.done()  # nothing queued yet
     await reader.submit("t1", CancelCommand(), owner=B, ttl=TTL)
-    await asyncio.wait_for(listener, 5)
+    await asyncio.wait_for(ring, 5)
+    bell.close()
     assert [type(q.command) for q in await writer.inbox("t1")] == [CancelCommand]
 
 

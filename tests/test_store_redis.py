@@ -117,9 +117,7 @@ async def test_many_watchers_share_one_connection(pair: Pair) -> None:
     followers = [_Follower(b, f"t{i}") for i in range(100)]
     for f in followers:
         await f.until(1)
-    bells = [b.doorbell(f"t{i}") for i in range(100)]
-    for bell in bells:
-        await anext(bell)
+    bells = [await b.doorbell(f"t{i}") for i in range(100)]
     await asyncio.sleep(0.05)  # the reader is back in its read, now over all 200 streams
     info = await a._redis.info("clients")
     assert info["blocked_clients"] == 1
@@ -129,15 +127,14 @@ async def test_many_watchers_share_one_connection(pair: Pair) -> None:
         await f.until(2)
         await f.stop()
     for bell in bells:
-        await bell.aclose()
+        bell.close()
 
 
 async def test_a_command_rings_the_doorbell_of_another_instance(pair: Pair) -> None:
     a, b = pair
     lease = await a.create(_task(), principal="", owner="a", ttl=TTL)
-    bell = a.doorbell("t1")
-    await anext(bell)  # the ring every doorbell starts with
-    ring = asyncio.ensure_future(anext(bell))
+    bell = await a.doorbell("t1")
+    ring = bell.rang()
     await asyncio.sleep(0.05)
     assert not ring.done()
     command_id, taken = await b.submit("t1", CancelCommand(), owner="b", ttl=TTL)
@@ -145,7 +142,7 @@ async def test_a_command_rings_the_doorbell_of_another_instance(pair: Pair) -> N
     assert taken is None  # A holds the lease: A is told, A drains the inbox
     assert [q.id for q in await a.inbox("t1")] == [command_id]
     await a.append(lease, Change(consumed=(command_id,)))
-    await bell.aclose()
+    bell.close()
 
 
 async def test_a_call_cancelled_mid_flight_stops(pair: Pair) -> None:
@@ -251,15 +248,14 @@ async def test_a_redis_restart_mid_watch_loses_nothing(own_redis: _OwnRedis) -> 
     a, b = RedisStore(own_redis.url), RedisStore(own_redis.url)
     lease = await a.create(_task(), principal="", owner="a", ttl=TTL)
     watcher = _Follower(b)
-    bell = b.doorbell("t1")
-    await anext(bell)
+    bell = await b.doorbell("t1")
     for i in range(4):
         await a.append(lease, Change(frames=(_working(i),)))
     await watcher.until(5)
 
     own_redis.stop()
     await asyncio.sleep(0.3)  # B's reader notices, and waits for Redis to come back
-    ring = asyncio.ensure_future(anext(bell))
+    ring = bell.rang()
     own_redis.start()
     await asyncio.wait_for(ring, 10)  # back: every bell rings (and every watcher re-reads)
 
@@ -268,11 +264,11 @@ async def test_a_redis_restart_mid_watch_loses_nothing(own_redis: _OwnRedis) -> 
     await watcher.until(9)
     assert watcher.seqs == list(range(1, 10))  # from its last seq on: no gap, no repeat
     assert [s for s, _ in await b.read("t1", after=5)] == [6, 7, 8, 9]
-    ring = asyncio.ensure_future(anext(bell))
+    ring = bell.rang()
     await a.submit("t1", MessageCommand(Message(Role.USER, (TextPart("more"),), "m2", "t1", "c1")),
                    owner="a", ttl=TTL)
     await asyncio.wait_for(ring, 5)  # the doorbell crosses instances after the restart too
-    await bell.aclose()
+    bell.close()
     await watcher.stop()
     await a.close()
     await b.close()

@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from a2a_server.calls import ListTasks, TaskPage
 from a2a_server.model import Frame, Message, PushConfig, Task
+from a2a_server.store.hub import Bell
 from a2a_server.tickets import Ticket
 from a2a_server.values import value
 
@@ -286,9 +287,10 @@ class TaskStore(Protocol):
         none came for `idle` seconds (a stream's keep-alive). The caller stops it."""
         ...
 
-    def doorbell(self, task_id: str) -> AsyncGenerator[None, None]:
-        """Yields whenever a command is queued for the task (and once at the start); the
-        lease holder waits on it."""
+    async def doorbell(self, task_id: str) -> Bell:
+        """The task's doorbell, listening once this returns: `Bell.rang()` is done once a
+        command is queued for the task (by any replica) after that. The lease holder reads
+        the inbox once it has the bell, then again each time it rings; it closes it."""
         ...
 
     # reads ----------------------------------------------------------------------------------

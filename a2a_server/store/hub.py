@@ -16,80 +16,97 @@ from typing import Any
 
 from a2a_server.model import Frame
 
-__all__ = ["Hub"]
+__all__ = ["Bell", "Hub"]
 
 Batch = list[tuple[int, Frame]]
 Read = Callable[[str, int], Awaitable[Batch]]
 
 
-class _Wakeable:
-    """What a watcher or a bell waits on: a future made only while it waits (an
-    `asyncio.Event` holds a deque of waiters for its whole life, 600 bytes an open stream
-    paid twice over)."""
+class _Watcher:
+    """A watcher's wait is on a future made only while it waits (an `asyncio.Event` holds a
+    deque of waiters for its whole life, 600 bytes an open stream)."""
 
-    __slots__ = ("_wake",)
+    __slots__ = ("_wake", "waiting")
 
     def __init__(self) -> None:
         self._wake: asyncio.Future[None] | None = None
-
-    def _woken(self) -> None:
-        if self._wake is not None and not self._wake.done():
-            self._wake.set_result(None)
-
-    async def _sleep(self, timeout: float | None = None) -> None:
-        loop = asyncio.get_running_loop()
-        self._wake = loop.create_future()
-        timer = None if timeout is None else loop.call_later(timeout, self._woken)
-        try:
-            await self._wake
-        finally:
-            self._wake = None
-            if timer is not None:
-                timer.cancel()
-
-
-class _Watcher(_Wakeable):
-    __slots__ = ("waiting",)
-
-    def __init__(self) -> None:
-        super().__init__()
         self.waiting: list[Batch | None] = []  # a batch of frames, or None: read the store
 
     def push(self, item: Batch | None) -> None:
         self.waiting.append(item)
-        self._woken()
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
 
     async def take(self, idle: float | None = None) -> list[Batch | None]:
         """What was pushed since the last take, once there is some; [] if nothing was
         for `idle` seconds."""
         if not self.waiting:
-            await self._sleep(idle)
+            loop = asyncio.get_running_loop()
+            self._wake = wake = loop.create_future()
+            timer = None if idle is None else loop.call_later(idle, self._idle, wake)
+            try:
+                await wake
+            finally:
+                self._wake = None
+                if timer is not None:
+                    timer.cancel()
         items, self.waiting = self.waiting, []
         return items
 
+    @staticmethod
+    def _idle(wake: asyncio.Future[None]) -> None:
+        if not wake.done():
+            wake.set_result(None)
 
-class _Bell(_Wakeable):
-    __slots__ = ("rung",)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rung = False
+class Bell:
+    """A lease holder's doorbell (`TaskStore.doorbell`). `rang()` is a future, done once a
+    command is queued after the bell was made or the last one was done (at once if one
+    was meanwhile). A future, not a generator: the lease holder waits for it beside its
+    turn with no task of its own."""
+
+    __slots__ = ("_closed", "_hub", "_rung", "_task_id", "_wake")
+
+    def __init__(self, hub: Hub, task_id: str, closed: Callable[[], None] | None) -> None:
+        self._hub: Hub | None = hub
+        self._task_id = task_id
+        self._closed = closed
+        self._rung = False
+        self._wake: asyncio.Future[None] | None = None
+
+    def rang(self) -> asyncio.Future[None]:
+        wake = asyncio.get_running_loop().create_future()
+        if self._rung:
+            self._rung = False
+            wake.set_result(None)
+        else:
+            self._wake = wake
+        return wake
 
     def ring(self) -> None:
-        self.rung = True
-        self._woken()
+        wake, self._wake = self._wake, None
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+        else:  # nobody waits (or gave up waiting): the next `rang()` is done at once
+            self._rung = True
 
-    async def wait(self) -> None:
-        """Until it rang since the last wait."""
-        if not self.rung:
-            await self._sleep()
-        self.rung = False
+    def close(self) -> None:
+        """Stop listening (it rings no more)."""
+        hub, self._hub = self._hub, None
+        if hub is None:
+            return
+        hub._forget(hub._bells, self._task_id, self)
+        if self._closed is not None:
+            self._closed()
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
 
 
 class Hub:
     def __init__(self) -> None:
         self._watchers: dict[str, set[_Watcher]] = {}
-        self._bells: dict[str, set[_Bell]] = {}
+        self._bells: dict[str, set[Bell]] = {}
 
     def watched(self) -> set[str]:
         """The tasks someone here follows (a store reading from elsewhere needs them)."""
@@ -147,15 +164,13 @@ class Hub:
         finally:
             self._forget(self._watchers, task_id, w)
 
-    async def bell(self, task_id: str) -> AsyncGenerator[None, None]:
-        bell = _Bell()
+    def bell(self, task_id: str, closed: Callable[[], None] | None = None) -> Bell:
+        """`TaskStore.doorbell` on a store that rings this hub for every command queued
+        (`closed`: called once as the bell is closed)."""
+
+        bell = Bell(self, task_id, closed)
         self._bells.setdefault(task_id, set()).add(bell)
-        try:
-            while True:
-                yield None
-                await bell.wait()
-        finally:
-            self._forget(self._bells, task_id, bell)
+        return bell
 
     @staticmethod
     def _forget(table: dict[str, set[Any]], task_id: str, item: Any) -> None:

@@ -2,7 +2,8 @@
 
 It behaves as the other stores do, by the same contract (tests/test_store_contract.py).
 Frames, messages and configs are frozen values, shared freely; a Task is copied on the way
-in and out. Watchers and lease holders are woken by asyncio events, replaced on each write.
+in and out. Watchers are woken by asyncio events, replaced on each write; lease holders
+by a hub's doorbells (`hub.Bell`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from a2a_server.store.base import (
     TicketRaced,
 )
 from a2a_server.store.codec import dump_task
+from a2a_server.store.hub import Bell, Hub
 from a2a_server.store.paging import page_token, read_page_token
 from a2a_server.tickets import Ticket
 
@@ -63,20 +65,14 @@ class _Task:
     next_command: int = 1
     tickets: list[str] = field(default_factory=list)
     configs: dict[str, PushConfig] = field(default_factory=dict)
-    # set once the log grows, or a command is queued; made by the first watcher (or bell)
-    # to wait, not by every write (a streamed chunk is one)
+    # set once the log grows; made by the first watcher to wait, not by every write (a
+    # streamed chunk is one)
     wrote: asyncio.Event | None = None
-    queued: asyncio.Event | None = None
 
     def grew(self) -> None:
         if self.wrote is not None:
             self.wrote.set()
             self.wrote = None
-
-    def rang(self) -> None:
-        if self.queued is not None:
-            self.queued.set()
-            self.queued = None
 
 
 @dataclass
@@ -93,6 +89,7 @@ class MemoryStore:
         self._memory: dict[tuple[str, str], list[Message]] = {}
         self._outbox: dict[int, _Delivery] = {}
         self._next_delivery = 1
+        self._bells = Hub()  # the lease holders' doorbells
 
     # -- the log and its lease ----------------------------------------------------------------
 
@@ -184,7 +181,7 @@ class MemoryStore:
         queued = Queued(rec.next_command, command)
         rec.next_command += 1
         rec.inbox.append(queued)
-        rec.rang()
+        self._bells.ring(task_id)
         return queued.id, await self.claim(task_id, owner=owner, ttl=ttl)
 
     async def claim(
@@ -249,16 +246,8 @@ class MemoryStore:
                 except TimeoutError:
                     yield []
 
-    async def doorbell(self, task_id: str) -> AsyncGenerator[None, None]:
-        while True:
-            rec = self._tasks.get(task_id)
-            if rec is None:
-                return
-            if rec.queued is None:
-                rec.queued = asyncio.Event()
-            queued = rec.queued
-            yield None
-            await queued.wait()
+    async def doorbell(self, task_id: str) -> Bell:
+        return self._bells.bell(task_id)
 
     # -- reads --------------------------------------------------------------------------------
 

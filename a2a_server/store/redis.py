@@ -104,7 +104,7 @@ from a2a_server.store.codec import (
     load_message,
     load_task,
 )
-from a2a_server.store.hub import Hub
+from a2a_server.store.hub import Bell, Hub
 from a2a_server.store.paging import page_token, read_page_token
 from a2a_server.store.redis_feed import Feed
 from a2a_server.tickets import Ticket
@@ -439,17 +439,16 @@ class RedisStore:
         finally:
             self._feed.leave(stream)
 
-    async def doorbell(self, task_id: str) -> AsyncGenerator[None, None]:
+    async def doorbell(self, task_id: str) -> Bell:
         """Rings for commands queued here come from `submit`; others' through the reader,
         which reads the task's inbox from its start (at most one needless ring)."""
         stream = self._feed.follow(self._inbox(task_id).encode(), task_id, log=False, after=0)
         try:
             await self._feed.nudge(stream)
-            async with aclosing(cast(AsyncGenerator[None, None], self._hub.bell(task_id))) as rings:
-                async for _ in rings:
-                    yield None
-        finally:
+        except BaseException:
             self._feed.leave(stream)
+            raise
+        return self._hub.bell(task_id, closed=lambda: self._feed.leave(stream))
 
     # -- reads --------------------------------------------------------------------------------
 

@@ -85,7 +85,7 @@ from a2a_server.store.codec import (
     load_message,
     load_task,
 )
-from a2a_server.store.hub import Hub
+from a2a_server.store.hub import Bell, Hub
 from a2a_server.store.paging import page_token, read_page_token
 from a2a_server.store.sqlite_migrate import is_schema_0, migrate_from_0
 from a2a_server.tickets import Ticket
@@ -611,7 +611,7 @@ class SQLiteStore:
         self._poll()
         return self._hub.follow(self.read, task_id, after, idle)
 
-    def doorbell(self, task_id: str) -> AsyncGenerator[None, None]:
+    async def doorbell(self, task_id: str) -> Bell:
         self._poll()
         return self._hub.bell(task_id)
 
