@@ -330,17 +330,30 @@ class TaskActor:
             self.task, self.seq = loaded.task, loaded.seq
 
     async def emit(self, make: Callable[[], list[Frame]]) -> None:
-        """Make frames and write them, both under the lock (see `turn.Writes`)."""
+        """Make frames and write them, both under the lock (see `turn.Writes`). A turn's
+        text that the store takes at once (`_chunks_now`, no wait) needs no lock when it is
+        free: nothing else runs from making the frames to their write, as under the lock.
+        Else the lock is taken (at once, when free: no other write came between)."""
+        if self._lock.locked():
+            async with self._lock:
+                await self._write_made(make())
+            return
+        frames = make()
+        if (len(frames) == 1 and type(frames[0]) is ArtifactUpdate
+                and self.task.status.state not in TERMINAL_STATES and self._chunks_now(frames)):
+            return  # most of a turn's text: one chunk
         async with self._lock:
-            frames = make()
-            if frames and self.task.status.state not in TERMINAL_STATES:
-                # a turn's text: most often one chunk (no generator to look at one frame)
-                if (type(frames[0]) is ArtifactUpdate if len(frames) == 1
-                        else all(type(f) is ArtifactUpdate for f in frames)):
-                    if not self._chunks_now(frames):
-                        await self._write_chunks(frames)
-                else:
-                    await self._write(frames)
+            await self._write_made(frames)
+
+    async def _write_made(self, frames: list[Frame]) -> None:
+        if frames and self.task.status.state not in TERMINAL_STATES:
+            # a turn's text: most often one chunk (no generator to look at one frame)
+            if (type(frames[0]) is ArtifactUpdate if len(frames) == 1
+                    else all(type(f) is ArtifactUpdate for f in frames)):
+                if not self._chunks_now(frames):
+                    await self._write_chunks(frames)
+            else:
+                await self._write(frames)
 
     def _chunks_now(self, frames: Sequence[Frame]) -> bool:
         """`_write_chunks` with no call of `append` at all, when the store takes the chunks

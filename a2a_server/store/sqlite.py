@@ -528,7 +528,11 @@ class SQLiteStore:
         self._held[task_id] = (held[0], held[1], held[2], seq)
         self._fed.add(task_id)
         self._unwaited[task_id] = lease.token
-        self._shown.append((task_id, shown))
+        last = self._shown[-1] if self._shown else None
+        if last is not None and last[0] == task_id:  # the answer goes on: one batch for its watchers
+            last[1].extend(shown)
+        else:
+            self._shown.append((task_id, shown))
         return seq
 
     async def submit(
