@@ -38,6 +38,7 @@ from a2a_server.mapping import (
     TurnMapper,
     agent_message,
     apply,
+    fold,
     ours,
     task_usage,
     worth_notifying,
@@ -127,7 +128,10 @@ class TaskActor:
         self._store = replica.store
         self._settings = replica.settings
         self.lease = lease
-        self.task = loaded.task
+        self._task = loaded.task
+        # a turn's text chunks written since the Task was last read, folded in when it is
+        # (`task`): one join per answer, not the answer so far copied at every chunk
+        self._chunks: list[Frame] = []
         self.seq = loaded.seq
         self.principal = loaded.principal
         self._needs_recovery = loaded.turn_running
@@ -151,8 +155,21 @@ class TaskActor:
         return self.lease.task_id
 
     @property
+    def task(self) -> Task:
+        """The live Task, as written so far."""
+        if self._chunks:
+            chunks, self._chunks = self._chunks, []
+            self._task = fold(self._task, chunks)
+        return self._task
+
+    @task.setter
+    def task(self, task: Task) -> None:
+        self._chunks = []  # folded already (read first), or not what was written (`_reload`)
+        self._task = task
+
+    @property
     def state(self) -> TaskState:
-        return self.task.status.state
+        return self._task.status.state  # text chunks leave the status alone
 
     @property
     def terminal(self) -> bool:
@@ -340,13 +357,13 @@ class TaskActor:
             return
         frames = make()
         if (len(frames) == 1 and type(frames[0]) is ArtifactUpdate
-                and self.task.status.state not in TERMINAL_STATES and self._chunks_now(frames)):
+                and self.state not in TERMINAL_STATES and self._chunks_now(frames)):
             return  # most of a turn's text: one chunk
         async with self._lock:
             await self._write_made(frames)
 
     async def _write_made(self, frames: list[Frame]) -> None:
-        if frames and self.task.status.state not in TERMINAL_STATES:
+        if frames and self.state not in TERMINAL_STATES:
             # a turn's text: most often one chunk (no generator to look at one frame)
             if (type(frames[0]) is ArtifactUpdate if len(frames) == 1
                     else all(type(f) is ArtifactUpdate for f in frames)):
@@ -363,8 +380,7 @@ class TaskActor:
         seq = self._store.append_now(self.lease, tuple(frames))
         if seq is None:
             return False
-        for frame in frames:
-            self.task = apply(self.task, frame)
+        self._chunks += frames
         self.seq = seq
         return True
 
@@ -372,8 +388,7 @@ class TaskActor:
         """`_write` for the frames a turn writes most, artifact updates (its text) alone:
         they change no state, notify nobody, end nothing, so what `_write` works out for
         them is known; they are not waited for, but when a snapshot is due."""
-        for frame in frames:
-            self.task = apply(self.task, frame)
+        self._chunks += frames
         keep = self._snapshot_due(frames)
         change = Change(frames=tuple(frames), task=self.task, wait=True) if keep else Change(tuple(frames), wait=False)
         try:
