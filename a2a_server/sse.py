@@ -19,6 +19,7 @@ from a2a_server.handler import PrimedStream
 from a2a_server.jsoncodec import dumps_bytes
 from a2a_server.jsonrpc import RequestId, error_response
 from a2a_server.model import Frame
+from a2a_server.stencil import Stencil
 
 __all__ = ["KEEPALIVE", "encode_error", "encode_frame", "event_stream"]
 
@@ -44,22 +45,27 @@ def encode_error(body: dict[str, Any]) -> bytes:
 async def event_stream(
     stream: PrimedStream, request_id: RequestId, frame_json: FrameJSON, version: str = "0.3"
 ) -> AsyncGenerator[bytes, None]:
+    # the stream's text chunks from one stencil (`stencil.Stencil`): the bytes `encode_frame` gives
+    data = Stencil(lambda frame: {"jsonrpc": "2.0", "id": request_id, "result": frame_json(frame)})
+
+    def event(seq: int, frame: Frame) -> bytes:
+        return b"id: %d\ndata: %s\n\n" % (seq, data(frame))
+
     try:  # closed however it ends, the first write's failure (a client gone) included
         if stream.first is not None:
-            seq, frame = stream.first
-            yield encode_frame(seq, request_id, frame_json(frame))
+            yield event(*stream.first)
         else:
             yield KEEPALIVE  # commit the response now: the first frame may be a while
         try:
             if stream.head:  # committed with the first: one write
-                yield b"".join(encode_frame(seq, request_id, frame_json(frame)) for seq, frame in stream.head)
+                yield b"".join(event(seq, frame) for seq, frame in stream.head)
             async for batch in stream.rest:
                 if batch is None:
                     yield KEEPALIVE
                 elif len(batch) == 1:
-                    yield encode_frame(batch[0][0], request_id, frame_json(batch[0][1]))
+                    yield event(*batch[0])
                 else:  # one write for what was committed at once
-                    yield b"".join(encode_frame(seq, request_id, frame_json(frame)) for seq, frame in batch)
+                    yield b"".join(event(seq, frame) for seq, frame in batch)
         except Exception:
             failed = InternalError.logged(logs.failure(log, "stream failed after its first frame"))
             yield encode_error(error_response(failed, request_id, version))

@@ -30,6 +30,7 @@ from a2a_server.model import (
     TaskState,
     TextPart,
 )
+from a2a_server.stencil import Stencil
 from a2a_server.store.base import CancelCommand, Command, MessageCommand, SettleCommand
 
 __all__ = [
@@ -216,8 +217,9 @@ def _load_frame(d: dict[str, Any]) -> Frame:
 # -- bytes in and out --------------------------------------------------------------------------
 
 
-def dump_frame(f: Frame) -> bytes:
-    return dumps_bytes(frame_json(f))
+# a store's frames are mostly its streams' text chunks: encoded from stencils, one for each
+# of the streams that wrote last
+dump_frame = Stencil(frame_json, slots=64)
 
 
 def load_frame(data: bytes | str) -> Frame:

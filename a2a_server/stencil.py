@@ -1,0 +1,69 @@
+"""The bytes of a turn's text chunks, from a stencil cut once per artifact.
+
+A streamed answer is a run of artifact updates alike but for their text: the same task,
+context, artifact, name, `append` and `lastChunk`. Encoded one by one, each builds the same
+dicts and encodes the same keys and ids again. `Stencil` encodes the first of a run with a
+marker string in place of its text, cuts the bytes around the marker, and gives each next
+chunk as `head + its text encoded + tail`: the very bytes `dumps_bytes(to_json(frame))`
+gives (orjson's escaping of the text included), with a fraction of the work. It knows no
+wire format: `to_json` is a codec's (the store's, or a protocol's with its envelope).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import orjson
+
+from a2a_server.jsoncodec import dumps_bytes
+from a2a_server.model import ArtifactUpdate, Frame, TextPart
+
+__all__ = ["Stencil"]
+
+_MARK = "\x00a2a-server stencil\x00"  # no id, name or text of a frame holds it
+_MARK_JSON = orjson.dumps(_MARK)
+
+
+class Stencil:
+    """`dumps_bytes(to_json(frame))`, cut once for each run of alike text chunks. It keeps
+    the last `slots` stencils (a stream's one; a store's a few, for the streams that take
+    turns writing), each a few hundred bytes."""
+
+    __slots__ = ("_cuts", "_slots", "_to_json")
+
+    def __init__(self, to_json: Callable[[Frame], Any], slots: int = 1) -> None:
+        self._to_json = to_json
+        self._slots = slots
+        self._cuts: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+
+    def __call__(self, frame: Frame) -> bytes:
+        if type(frame) is ArtifactUpdate and frame.metadata is None:
+            artifact = frame.artifact
+            parts = artifact.parts
+            if (len(parts) == 1 and type(part := parts[0]) is TextPart and part.metadata is None
+                    and part.media_type is None and artifact.metadata is None and not artifact.extensions):
+                key = (frame.task_id, frame.context_id, artifact.artifact_id, artifact.name,
+                       artifact.description, frame.append, frame.last_chunk)
+                cut = self._cuts.get(key) or self._cut(frame, key)
+                if cut is not None:
+                    try:
+                        return cut[0] + orjson.dumps(part.text) + cut[1]
+                    except TypeError:  # a lone surrogate: the standard library's escaping, whole
+                        pass
+        return dumps_bytes(self._to_json(frame))
+
+    def _cut(self, frame: ArtifactUpdate, key: tuple[Any, ...]) -> tuple[bytes, bytes] | None:
+        marked = replace(frame, artifact=replace(frame.artifact, parts=(TextPart(_MARK),)))
+        try:
+            whole = orjson.dumps(self._to_json(marked))
+        except TypeError:
+            return None
+        at = whole.find(_MARK_JSON)
+        if at < 0 or whole.find(_MARK_JSON, at + 1) >= 0:
+            return None
+        if len(self._cuts) >= self._slots:
+            del self._cuts[next(iter(self._cuts))]  # the oldest
+        cut = self._cuts[key] = whole[:at], whole[at + len(_MARK_JSON):]
+        return cut
