@@ -35,10 +35,10 @@ from a2a_server.follow import ends_turn
 from a2a_server.jsoncodec import dumps
 from a2a_server.mapping import (
     META_KEY,
+    LiveFold,
     TurnMapper,
     agent_message,
     apply,
-    fold,
     ours,
     task_usage,
     worth_notifying,
@@ -128,10 +128,7 @@ class TaskActor:
         self._store = replica.store
         self._settings = replica.settings
         self.lease = lease
-        self._task = loaded.task
-        # a turn's text chunks written since the Task was last read, folded in when it is
-        # (`task`): one join per answer, not the answer so far copied at every chunk
-        self._chunks: list[Frame] = []
+        self._fold = LiveFold(loaded.task)  # the live Task (a turn's text joined when read)
         self.seq = loaded.seq
         self.principal = loaded.principal
         self._needs_recovery = loaded.turn_running
@@ -157,19 +154,15 @@ class TaskActor:
     @property
     def task(self) -> Task:
         """The live Task, as written so far."""
-        if self._chunks:
-            chunks, self._chunks = self._chunks, []
-            self._task = fold(self._task, chunks)
-        return self._task
+        return self._fold.task
 
     @task.setter
     def task(self, task: Task) -> None:
-        self._chunks = []  # folded already (read first), or not what was written (`_reload`)
-        self._task = task
+        self._fold.task = task
 
     @property
     def state(self) -> TaskState:
-        return self._task.status.state  # text chunks leave the status alone
+        return self._fold.state
 
     @property
     def terminal(self) -> bool:
@@ -380,7 +373,7 @@ class TaskActor:
         seq = self._store.append_now(self.lease, tuple(frames))
         if seq is None:
             return False
-        self._chunks += frames
+        self._fold.add_chunks(frames)
         self.seq = seq
         return True
 
@@ -388,7 +381,7 @@ class TaskActor:
         """`_write` for the frames a turn writes most, artifact updates (its text) alone:
         they change no state, notify nobody, end nothing, so what `_write` works out for
         them is known; they are not waited for, but when a snapshot is due."""
-        self._chunks += frames
+        self._fold.add_chunks(frames)
         keep = self._snapshot_due(frames)
         change = Change(frames=tuple(frames), task=self.task, wait=True) if keep else Change(tuple(frames), wait=False)
         try:

@@ -46,6 +46,7 @@ from a2a_server.tickets import Ticket
 
 __all__ = [
     "META_KEY",
+    "LiveFold",
     "TurnMapper",
     "agent_message",
     "apply",
@@ -355,6 +356,66 @@ def fold(task: Task | None, frames: Iterable[Frame]) -> Task:
     if task is None:
         raise ValueError("nothing to fold")
     return task
+
+
+class LiveFold:
+    """A Task folded as its frames are written, a turn's text kept as the chunks' strings
+    and joined into its artifact when the Task is next read (`task`): one join per answer,
+    not the answer so far copied at every chunk, and no chunk kept past its write."""
+
+    __slots__ = ("_artifact", "_task", "_texts")
+
+    _JOIN_AT = 16  # strings kept before they are joined: bounds what an open answer holds
+
+    def __init__(self, task: Task) -> None:
+        self._task = task
+        self._artifact: str | None = None  # the artifact the last chunk went to
+        self._texts: list[str] = []  # text appended to it since the Task was last read
+
+    @property
+    def task(self) -> Task:
+        if self._texts:
+            self._join()
+        return self._task
+
+    @task.setter
+    def task(self, task: Task) -> None:
+        """The Task as it is now (folded from `task`, or read from the store)."""
+        self._texts = []
+        self._artifact = None
+        self._task = task
+
+    @property
+    def state(self) -> TaskState:
+        return self._task.status.state  # text chunks leave the status alone
+
+    def add_chunks(self, frames: Iterable[Frame]) -> None:
+        """Fold artifact updates."""
+        for frame in frames:
+            if self._artifact is not None and _plain_append(frame) and (
+                frame.artifact.artifact_id == self._artifact  # type: ignore[union-attr]
+            ):
+                texts = self._texts
+                texts.append(frame.artifact.parts[0].text)  # type: ignore[union-attr]
+                if len(texts) >= self._JOIN_AT:
+                    texts[:] = ["".join(texts)]
+                continue
+            if self._texts:
+                self._join()
+            self._task = apply(self._task, frame)
+            self._artifact = frame.artifact.artifact_id if type(frame) is ArtifactUpdate else None  # type: ignore[union-attr]
+
+    def _join(self) -> None:
+        text = "".join(self._texts)
+        self._texts = []
+        artifacts = self._task.artifacts
+        for i, existing in enumerate(artifacts):
+            if existing.artifact_id == self._artifact:
+                artifacts[i] = Artifact(
+                    existing.artifact_id, merged_parts(existing.parts, (TextPart(text),)),
+                    existing.name, existing.description, existing.metadata, existing.extensions,
+                )
+                return
 
 
 def _plain_append(frame: Frame) -> bool:

@@ -10,7 +10,8 @@ the client accepts only `text/event-stream` (see `app._wants_sse`).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
+from functools import partial
 from typing import Any
 
 from a2a_server import logs
@@ -42,30 +43,37 @@ def encode_error(body: dict[str, Any]) -> bytes:
     return b"data: %s\n\n" % dumps_bytes(body)
 
 
+def _batch(request_id: RequestId, frame_json: FrameJSON, batch: Sequence[tuple[int, Frame]]) -> bytes:
+    """The events of frames committed at once, in one write; their text chunks from one
+    stencil (`stencil.Stencil`), cut for this batch and let go with it: what `encode_frame`
+    gives, without an open stream holding it."""
+    data = Stencil(partial(_response, request_id, frame_json))
+    return b"".join(b"id: %d\ndata: %s\n\n" % (seq, data(frame)) for seq, frame in batch)
+
+
+def _response(request_id: RequestId, frame_json: FrameJSON, frame: Frame) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "result": frame_json(frame)}
+
+
 async def event_stream(
     stream: PrimedStream, request_id: RequestId, frame_json: FrameJSON, version: str = "0.3"
 ) -> AsyncGenerator[bytes, None]:
-    # the stream's text chunks from one stencil (`stencil.Stencil`): the bytes `encode_frame` gives
-    data = Stencil(lambda frame: {"jsonrpc": "2.0", "id": request_id, "result": frame_json(frame)})
-
-    def event(seq: int, frame: Frame) -> bytes:
-        return b"id: %d\ndata: %s\n\n" % (seq, data(frame))
-
     try:  # closed however it ends, the first write's failure (a client gone) included
         if stream.first is not None:
-            yield event(*stream.first)
+            seq, frame = stream.first
+            yield encode_frame(seq, request_id, frame_json(frame))
         else:
             yield KEEPALIVE  # commit the response now: the first frame may be a while
         try:
             if stream.head:  # committed with the first: one write
-                yield b"".join(event(seq, frame) for seq, frame in stream.head)
+                yield _batch(request_id, frame_json, stream.head)
             async for batch in stream.rest:
                 if batch is None:
                     yield KEEPALIVE
                 elif len(batch) == 1:
-                    yield event(*batch[0])
-                else:  # one write for what was committed at once
-                    yield b"".join(event(seq, frame) for seq, frame in batch)
+                    yield encode_frame(batch[0][0], request_id, frame_json(batch[0][1]))
+                else:
+                    yield _batch(request_id, frame_json, batch)
         except Exception:
             failed = InternalError.logged(logs.failure(log, "stream failed after its first frame"))
             yield encode_error(error_response(failed, request_id, version))

@@ -28,8 +28,9 @@ _MARK_JSON = orjson.dumps(_MARK)
 
 class Stencil:
     """`dumps_bytes(to_json(frame))`, cut once for each run of alike text chunks. It keeps
-    the last `slots` stencils (a stream's one; a store's a few, for the streams that take
-    turns writing), each a few hundred bytes."""
+    the last `slots` stencils, each a few hundred bytes: one for a batch of a stream's
+    frames (made for the batch, let go with it: an open stream holds none), a store's a
+    few, for the streams that take turns writing."""
 
     __slots__ = ("_cuts", "_slots", "_to_json")
 

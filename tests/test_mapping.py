@@ -8,8 +8,17 @@ from typing import Any
 
 import pytest
 
-from a2a_server.mapping import TurnMapper, apply, merged_parts, new_task
-from a2a_server.model import ArtifactUpdate, DataPart, Frame, Message, Role, TaskState, TextPart
+from a2a_server.mapping import LiveFold, TurnMapper, apply, merged_parts, new_task
+from a2a_server.model import (
+    Artifact,
+    ArtifactUpdate,
+    DataPart,
+    Frame,
+    Message,
+    Role,
+    TaskState,
+    TextPart,
+)
 from a2a_server.protocol import v0_3
 from a2a_server.runner.base import Turn
 from a2a_server.runner.events import (
@@ -112,6 +121,39 @@ def test_fold_merges_chunks_and_tracks_state() -> None:
     assert task.status.state is TaskState.COMPLETED
     assert task.artifacts[0].parts == (TextPart("Hello world"),)
     validate_result(v0_3.task_json(task))
+
+
+def test_the_live_fold_is_the_fold_frame_by_frame_whenever_it_is_read() -> None:
+    """Chunks kept as strings, joined on a read, over artifacts that change, non-text parts,
+    tagged text, a status between, and more strings than it keeps before joining."""
+    user = Message(Role.USER, (TextPart("hi"),), "m1", "t", "c")
+    first = new_task("t", "c", user)
+
+    def chunk(artifact: str, *parts: Any, append: bool = True, last: bool = False) -> ArtifactUpdate:
+        return ArtifactUpdate("t", "c", Artifact(artifact, tuple(parts), name="answer"), append, last)
+
+    frames: list[Frame] = [
+        chunk("a", TextPart("He"), append=False), *(chunk("a", TextPart(c)) for c in "llo there, "),
+        chunk("a", DataPart({"k": 1})), chunk("a", TextPart("after data")),
+        chunk("a", TextPart("tagged", {"x": 1})), chunk("a", TextPart(" plain")),
+        chunk("b", TextPart("other"), append=False), chunk("b", TextPart(" artifact")),
+        chunk("a", TextPart(" back to a")), chunk("c", TextPart("never made")),
+        *(chunk("a", TextPart(str(i))) for i in range(40)), chunk("a", TextPart("."), last=True),
+    ]
+    status = TurnMapper("t", "c").working()
+    for read_every in (1, 3, 7, 1000):
+        expected = apply(None, first)
+        live = LiveFold(apply(None, first))
+        for i, frame in enumerate(frames):
+            expected = apply(expected, frame)
+            live.add_chunks([frame])
+            if i % read_every == read_every - 1:
+                assert live.task == expected
+            if i == 20:  # a status between chunks: folded as `_write` does
+                expected = apply(expected, status)
+                live.task = apply(live.task, status)
+        assert live.task == expected
+        assert live.state is expected.status.state
 
 
 def test_merged_parts_keeps_non_text_apart() -> None:

@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from a2a_server.jsoncodec import dumps_bytes, loads
-from a2a_server.model import Artifact, ArtifactUpdate, DataPart, Frame, Status, StatusUpdate, TaskState, TextPart
+from a2a_server.model import (
+    Artifact,
+    ArtifactUpdate,
+    DataPart,
+    Frame,
+    Status,
+    StatusUpdate,
+    TaskState,
+    TextPart,
+)
 from a2a_server.protocol import draft, v0_3, v1_0
 from a2a_server.stencil import Stencil
 from a2a_server.store import codec
