@@ -128,6 +128,8 @@ class TaskActor:
         self._store = replica.store
         self._settings = replica.settings
         self.lease = lease
+        self.task_id = lease.task_id
+        self.context_id = loaded.task.context_id  # a task's never changes
         self._fold = LiveFold(loaded.task)  # the live Task (a turn's text joined when read)
         self.seq = loaded.seq
         self.principal = loaded.principal
@@ -148,10 +150,6 @@ class TaskActor:
         self._resting: list[asyncio.Future[Task | None]] = []  # told when a turn next ends
 
     @property
-    def task_id(self) -> str:
-        return self.lease.task_id
-
-    @property
     def task(self) -> Task:
         """The live Task, as written so far."""
         return self._fold.task
@@ -166,7 +164,7 @@ class TaskActor:
 
     @property
     def terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
+        return self._fold.state in TERMINAL_STATES
 
     def start_new_task(self, fresh_context: bool, opened: bool = False) -> None:
         """The task was just created with its first message: its first turn comes first.
@@ -196,7 +194,7 @@ class TaskActor:
     async def run(self) -> None:
         # what this task's lines are about (the actor runs in a task of its own)
         logs.current.set(logs.LogContext(
-            principal=self.principal or None, task_id=self.task_id, context_id=self.task.context_id
+            principal=self.principal or None, task_id=self.task_id, context_id=self.context_id
         ))
         bell: Bell | None = None
         try:
@@ -293,8 +291,11 @@ class TaskActor:
         before = self.state
         if tickets:
             self._ticketless = False
-        for frame in frames:
-            self.task = apply(self.task, frame)
+        if frames:
+            task = self._fold.task
+            for frame in frames:
+                task = apply(task, frame)
+            self._fold.task = task
         notify = bool(frames) and worth_notifying(frames, before)
         rests = any(type(f) is StatusUpdate and f.status.state in FINAL_STATES for f in frames)  # type: ignore[union-attr]
         parked = any(ours(getattr(f, "metadata", None)).get("parked") for f in frames)
@@ -416,7 +417,7 @@ class TaskActor:
         return _TurnRequest(None)
 
     async def _run_turn(self, request: _TurnRequest) -> None:
-        mapper = self._mapper = TurnMapper(self.task_id, self.task.context_id)
+        mapper = self._mapper = TurnMapper(self.task_id, self.context_id)
         cut = bool(ours(self.task.metadata).get("turnCut"))
         started = time.perf_counter()
         try:
@@ -431,9 +432,9 @@ class TaskActor:
             if self._fresh_context:
                 history, self._fresh_context = [], False
             else:
-                history = await self._store.memory(self.principal, self.task.context_id)
+                history = await self._store.memory(self.principal, self.context_id)
             turn = Turn(
-                self.task_id, self.task.context_id, request.message, tuple(history),
+                self.task_id, self.context_id, request.message, tuple(history),
                 tuple(t.settlement() for t in delivered),
                 new_task=request.command_id is None and request.message is not None,
                 usage=task_usage(self.task), cut=cut,
@@ -459,7 +460,7 @@ class TaskActor:
         if request.message is not None and request.command_id is not None:
             snapshot = self.task.copy()
             message = dataclasses.replace(
-                request.message, task_id=self.task_id, context_id=self.task.context_id
+                request.message, task_id=self.task_id, context_id=self.context_id
             )
             snapshot.history.append(message)
             request.message = message
@@ -527,11 +528,11 @@ class TaskActor:
         return dataclasses.replace(frame, metadata={META_KEY: mine})
 
     def _memory(self, message: Message | None, said: str) -> MemoryAdd | None:
-        answer = [agent_message([TextPart(said)], self.task_id, self.task.context_id)] if said else []
+        answer = [agent_message([TextPart(said)], self.task_id, self.context_id)] if said else []
         entries = ([message] if message is not None else []) + answer
         if not entries:
             return None
-        return MemoryAdd(self.principal, self.task.context_id, entries, self._settings.memory_messages)
+        return MemoryAdd(self.principal, self.context_id, entries, self._settings.memory_messages)
 
     async def _end(
         self,
@@ -579,7 +580,7 @@ class TaskActor:
         now = time.time()
         lifetime = event.deadline_seconds or self._settings.ticket_deadline_seconds
         ticket = Ticket(
-            id=event.ticket_id, task_id=self.task_id, context_id=self.task.context_id,
+            id=event.ticket_id, task_id=self.task_id, context_id=self.context_id,
             tool_name=event.tool_name, tool_call_id=event.tool_call_id,
             resume_hint=event.resume_hint, created_at=now, deadline=now + lifetime,
         )
@@ -620,7 +621,7 @@ class TaskActor:
                 state, output, error = "failed", None, NOT_JSON
             settled = ticket.settle(state, output=output, error=error)
             current = self.state if self.state in INTERRUPTED_STATES else TaskState.WORKING
-            events = TurnMapper(self.task_id, self.task.context_id)
+            events = TurnMapper(self.task_id, self.context_id)
             await self._write(events.ticket_event(settled, current), [settled], consumed=consumed)
         self._replica.metrics.tickets_settled.labels(settled.state).inc()
         self._replica.ticket_settled(ticket_id)
@@ -640,7 +641,7 @@ class TaskActor:
             self._turn = None
         self._queue.clear()  # messages behind the turn: consumed unrun, their waiters see the end
         await self._end(
-            mapper or TurnMapper(self.task_id, self.task.context_id), TaskState.CANCELED, CANCELED,
+            mapper or TurnMapper(self.task_id, self.context_id), TaskState.CANCELED, CANCELED,
             consumed=tuple(self._open),
         )
 
@@ -651,12 +652,12 @@ class TaskActor:
         if self.terminal:
             await self._write([], turn=False)
             return
-        events = TurnMapper(self.task_id, self.task.context_id)
+        events = TurnMapper(self.task_id, self.context_id)
         closing = events.close_interrupted(await self._store.read(self.task_id))
         if any(t.pending for t in await self._store.tickets(self.task_id)):
             cut = dataclasses.replace(
                 events.working(),
-                status=Status(TaskState.WORKING, agent_message([TextPart(CUT)], self.task_id, self.task.context_id)),
+                status=Status(TaskState.WORKING, agent_message([TextPart(CUT)], self.task_id, self.context_id)),
                 metadata={META_KEY: {"parked": True, "turnCut": True}},
             )
             async with self._lock:

@@ -363,12 +363,13 @@ class LiveFold:
     and joined into its artifact when the Task is next read (`task`): one join per answer,
     not the answer so far copied at every chunk, and no chunk kept past its write."""
 
-    __slots__ = ("_artifact", "_task", "_texts")
+    __slots__ = ("_artifact", "_task", "_texts", "state")
 
     _JOIN_AT = 16  # strings kept before they are joined: bounds what an open answer holds
 
     def __init__(self, task: Task) -> None:
         self._task = task
+        self.state = task.status.state  # the Task's (text chunks leave it alone)
         self._artifact: str | None = None  # the artifact the last chunk went to
         self._texts: list[str] = []  # text appended to it since the Task was last read
 
@@ -384,10 +385,7 @@ class LiveFold:
         self._texts = []
         self._artifact = None
         self._task = task
-
-    @property
-    def state(self) -> TaskState:
-        return self._task.status.state  # text chunks leave the status alone
+        self.state = task.status.state
 
     def add_chunks(self, frames: Iterable[Frame]) -> None:
         """Fold artifact updates."""

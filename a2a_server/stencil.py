@@ -1,7 +1,7 @@
 """The bytes of a turn's text chunks, from a stencil cut once per artifact.
 
 A streamed answer is a run of artifact updates alike but for their text: the same task,
-context, artifact, name, `append` and `lastChunk`. Encoded one by one, each builds the same
+context, artifact and name, appended, not the last chunk. Encoded one by one, each builds the same
 dicts and encodes the same keys and ids again. `Stencil` encodes the first of a run with a
 marker string in place of its text, cuts the bytes around the marker, and gives each next
 chunk as `head + its text encoded + tail`: the very bytes `dumps_bytes(to_json(frame))`
@@ -24,6 +24,7 @@ __all__ = ["Stencil"]
 
 _MARK = "\x00a2a-server stencil\x00"  # no id, name or text of a frame holds it
 _MARK_JSON = orjson.dumps(_MARK)
+_FIRST: Any = object()  # a chunk not seen before
 
 
 class Stencil:
@@ -37,18 +38,25 @@ class Stencil:
     def __init__(self, to_json: Callable[[Frame], Any], slots: int = 1) -> None:
         self._to_json = to_json
         self._slots = slots
-        self._cuts: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+        # a run's stencil, or None for a chunk seen once
+        self._cuts: dict[tuple[Any, ...], tuple[bytes, bytes] | None] = {}
 
     def __call__(self, frame: Frame) -> bytes:
-        if type(frame) is ArtifactUpdate and frame.metadata is None:
+        # a run is the chunks between an artifact's first and its last (which are one each)
+        if (type(frame) is ArtifactUpdate and frame.append and not frame.last_chunk
+                and frame.metadata is None):
             artifact = frame.artifact
             parts = artifact.parts
             if (len(parts) == 1 and type(part := parts[0]) is TextPart and part.metadata is None
                     and part.media_type is None and artifact.metadata is None and not artifact.extensions):
                 key = (frame.task_id, frame.context_id, artifact.artifact_id, artifact.name,
-                       artifact.description, frame.append, frame.last_chunk)
-                cut = self._cuts.get(key) or self._cut(frame, key)
-                if cut is not None:
+                       artifact.description)
+                cut = self._cuts.get(key, _FIRST)
+                if cut is _FIRST:  # seen once (all of a short answer): encoded whole
+                    self._keep(key, None)
+                elif cut is None:  # the second of a run: cut
+                    cut = self._cut(frame, key)
+                if type(cut) is tuple:
                     try:
                         return cut[0] + orjson.dumps(part.text) + cut[1]
                     except TypeError:  # a lone surrogate: the standard library's escaping, whole
@@ -64,7 +72,12 @@ class Stencil:
         at = whole.find(_MARK_JSON)
         if at < 0 or whole.find(_MARK_JSON, at + 1) >= 0:
             return None
-        if len(self._cuts) >= self._slots:
-            del self._cuts[next(iter(self._cuts))]  # the oldest
-        cut = self._cuts[key] = whole[:at], whole[at + len(_MARK_JSON):]
+        cut = whole[:at], whole[at + len(_MARK_JSON):]
+        self._keep(key, cut)
         return cut
+
+    def _keep(self, key: tuple[Any, ...], cut: tuple[bytes, bytes] | None) -> None:
+        cuts = self._cuts
+        if key not in cuts and len(cuts) >= self._slots:
+            del cuts[next(iter(cuts))]  # the oldest
+        cuts[key] = cut
