@@ -148,6 +148,7 @@ class TaskActor:
         self._ticketless = False  # the task has no tickets: it deferred no tool yet
         self._fresh_context = False  # its context is new: the first turn has no history
         self._resting: list[asyncio.Future[Task | None]] = []  # told when a turn next ends
+        self._bell: Bell | None = None  # a new task's doorbell, until it runs
 
     @property
     def task(self) -> Task:
@@ -166,13 +167,21 @@ class TaskActor:
     def terminal(self) -> bool:
         return self._fold.state in TERMINAL_STATES
 
-    def start_new_task(self, fresh_context: bool, opened: bool = False) -> None:
+    def start_new_task(self, fresh_context: bool, bell: Bell, opened: bool = False) -> None:
         """The task was just created with its first message: its first turn comes first.
-        `fresh_context`: its context was made with it (there is no history to read);
-        `opened`: the turn's first write was made with the task (`opening`)."""
+        `fresh_context`: its context was made with it (there is no history to read); `bell`:
+        its doorbell, listening since before it was made (so there is no inbox to read
+        first); `opened`: the turn's first write was made with the task (`opening`)."""
         self._queue.append(_TurnRequest(self.task.history[-1], opened=opened))
         self._ticketless = True
         self._fresh_context = fresh_context
+        self._bell = bell
+
+    def discard(self) -> None:
+        """A new task's actor that will not run (its request failed before): its bell goes."""
+        if self._bell is not None:
+            self._bell.close()
+            self._bell = None
 
     def first_rest(self) -> asyncio.Future[Task | None]:
         """The Task once the turn to run first ends (rests, or parks on its tickets), as
@@ -196,15 +205,18 @@ class TaskActor:
         logs.current.set(logs.LogContext(
             principal=self.principal or None, task_id=self.task_id, context_id=self.context_id
         ))
-        bell: Bell | None = None
+        bell, self._bell = self._bell, None
         try:
-            # listening from here on: a command queued now rings it, so one read of the inbox
-            # after this misses none (and is the only one needed)
-            bell = await self._store.doorbell(self.task_id)
-            ring = bell.rang()
-            if self._needs_recovery:
-                await self._recover_cut_turn()
-            await self._take_commands()
+            if bell is None:
+                # listening from here on: a command queued now rings it, so one read of the
+                # inbox after this misses none (and is the only one needed)
+                bell = await self._store.doorbell(self.task_id)
+                ring = bell.rang()
+                if self._needs_recovery:
+                    await self._recover_cut_turn()
+                await self._take_commands()
+            else:  # a new task's, listening since before it was made: its inbox is what rang
+                ring = bell.rang()
             while not self._lost:
                 if ring.done():
                     ring = bell.rang()

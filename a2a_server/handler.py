@@ -233,7 +233,11 @@ class RequestHandler:
             fresh_context=fresh_context, open_turn=push is None,
         )
         if push is not None:
-            await self.store.put_push_config(task_id, push)
+            try:
+                await self.store.put_push_config(task_id, push)
+            except BaseException:
+                actor.discard()  # never run: its lease runs out, and a janitor takes it over
+                raise
         return _Started(task_id, 0, created, actor)
 
     async def _direct_reply(

@@ -61,7 +61,8 @@ class Replica:
     async def create(
         self, task: Task, principal: str, *, fresh_context: bool = False, open_turn: bool = True
     ) -> TaskActor:
-        """A new task, its lease held here; `run` its actor once its push configs are in.
+        """A new task, its lease held here; `run` its actor once its push configs are in (or
+        `TaskActor.discard` it).
         `fresh_context`: the task's context was made with it. `open_turn`: its first turn
         opens as it is created (one write, not two); not when push configs come with it,
         since the turn's `working` is then theirs to be told of."""
@@ -69,10 +70,17 @@ class Replica:
             then, opened = opening(task)
         else:
             then, opened = None, task.copy()
-        lease = await self.store.create(task, principal=principal, owner=self.owner, ttl=self.ttl, then=then)
+        # listening before the task exists: no command can be queued for it unheard, so its
+        # actor need not read the inbox before it waits (`TaskActor.run`)
+        bell = await self.store.doorbell(task.id)
+        try:
+            lease = await self.store.create(task, principal=principal, owner=self.owner, ttl=self.ttl, then=then)
+        except BaseException:
+            bell.close()
+            raise
         seq = 1 + (len(then.frames) if then is not None else 0)
         actor = TaskActor(self, lease, Loaded(opened, seq, principal, False, self.owner))
-        actor.start_new_task(fresh_context, opened=open_turn)
+        actor.start_new_task(fresh_context, bell, opened=open_turn)
         return actor
 
     def run(self, actor: TaskActor) -> None:

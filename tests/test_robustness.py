@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 
 from a2a_server import Settings, create_app
@@ -167,6 +168,30 @@ class SlowStore(MemoryStore):
         loaded = await super().load(task_id)
         await asyncio.sleep(0.03)  # read now, answered after a round trip
         return loaded
+
+
+class PushConfigsRefused(MemoryStore):
+    """A store that fails to keep push configs (its disk full, say)."""
+
+    async def put_push_config(self, task_id: str, config: Any) -> None:
+        raise OSError("no space left on device")
+
+
+async def test_a_new_task_whose_push_config_fails_leaves_no_doorbell_behind() -> None:
+    """Its actor, made with its doorbell listening, never runs: the bell is closed."""
+    store = PushConfigsRefused()
+    app = create_app(Settings(coalesce_ms=0, push_allow_hosts="127.0.0.1"), DemoRunner(token_delay=0), store)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            for _ in range(3):
+                reply = await rpc(client, "message/send", {
+                    "message": user_message("hello"),
+                    "configuration": {"pushNotificationConfig": {"url": "http://127.0.0.1:9/hook"}},
+                })
+                assert reply["error"]["code"] == -32603 and "no space" not in json.dumps(reply)
+            assert store._bells.watched() == set()  # every doorbell made was closed
+            assert (await send(client, "hello"))["status"]["state"] == "completed"  # and it serves on
 
 
 async def test_cancel_never_splits_a_write_with_a_slow_store() -> None:
