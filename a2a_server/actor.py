@@ -110,6 +110,7 @@ class _TurnRequest:
     message: Message | None  # None: a resume turn
     command_id: int | None = None  # the inbox command it carries out (none: a new task's)
     opened: bool = False  # its first write was made with the task (`opening`)
+    fresh_context: bool = False  # it runs in a context made with its task: no memory before it
 
 
 def opening(task: Task) -> tuple[Change, Task]:
@@ -443,6 +444,7 @@ class TaskActor:
                 delivered = opened
             if self._fresh_context:
                 history, self._fresh_context = [], False
+                request.fresh_context = True
             else:
                 history = await self._store.memory(self.principal, self.context_id)
             turn = Turn(
@@ -495,7 +497,7 @@ class TaskActor:
     async def _finish(self, request: _TurnRequest, mapper: TurnMapper, end: End) -> None:
         usage = end.usage
         if isinstance(end, InputRequired):
-            memory = self._memory(request.message, end.prompt)
+            memory = self._memory(request, end.prompt)
             async with self._lock:
                 await self._write(
                     [*mapper.finish(), mapper.end(TaskState.INPUT_REQUIRED, end.prompt, usage=usage, data=end.data)],
@@ -505,7 +507,7 @@ class TaskActor:
         if isinstance(end, AuthRequired):
             # the stream stays open: the authorization comes out of band (a ticket of this
             # turn settles, and a resume turn goes on) or with the next message (its turn)
-            memory = self._memory(request.message, end.prompt)
+            memory = self._memory(request, end.prompt)
             frame = mapper.end(TaskState.AUTH_REQUIRED, end.prompt, usage=usage, data=end.data)
             mine = {**ours(frame.metadata), "parked": True}
             frame = dataclasses.replace(frame, final=False, metadata={META_KEY: mine})
@@ -515,12 +517,12 @@ class TaskActor:
         if isinstance(end, Failed | Rejected):
             said = end.error if isinstance(end, Failed) else end.reason
             state = TaskState.FAILED if isinstance(end, Failed) else TaskState.REJECTED
-            await self._end(mapper, state, said, usage, self._memory(request.message, said))
+            await self._end(mapper, state, said, usage, self._memory(request, said))
             return
         assert isinstance(end, Completed)
         async with self._lock:
             head = mapper.finish(end.final_text)
-            memory = self._memory(request.message, mapper.answer_text(end.final_text))
+            memory = self._memory(request, mapper.answer_text(end.final_text))
             tickets = await self._tickets()
             if any(t.pending for t in tickets):  # parked until they settle
                 await self._write([*head, self._parked(mapper, usage)], memory=memory, turn=False)
@@ -539,12 +541,15 @@ class TaskActor:
         frame = mapper.working()
         return dataclasses.replace(frame, metadata={META_KEY: mine})
 
-    def _memory(self, message: Message | None, said: str) -> MemoryAdd | None:
+    def _memory(self, request: _TurnRequest, said: str) -> MemoryAdd | None:
         answer = [agent_message([TextPart(said)], self.task_id, self.context_id)] if said else []
-        entries = ([message] if message is not None else []) + answer
+        entries = ([request.message] if request.message is not None else []) + answer
         if not entries:
             return None
-        return MemoryAdd(self.principal, self.context_id, entries, self._settings.memory_messages)
+        return MemoryAdd(
+            self.principal, self.context_id, entries, self._settings.memory_messages,
+            fresh=request.fresh_context,
+        )
 
     async def _end(
         self,

@@ -247,6 +247,11 @@ async def test_memory_belongs_to_principal_and_context(store: TaskStore) -> None
     await store.append(lease, Change(memory=MemoryAdd("alice", "c1", said[5:], 3)))
     assert await store.memory("alice", "c1") == said[3:]
     assert await store.memory("bob", "c1") == []
+    # a fresh context's first add is trimmed to the limit all the same
+    await store.append(lease, Change(memory=MemoryAdd("alice", "c2", said, 4, fresh=True)))
+    assert await store.memory("alice", "c2") == said[2:]
+    await store.append(lease, Change(memory=MemoryAdd("alice", "c3", said[:2], 4, fresh=True)))
+    assert await store.memory("alice", "c3") == said[:2]
 
 
 async def test_commands_queue_in_order_and_the_lease_follows_them(store: TaskStore) -> None:

@@ -83,6 +83,10 @@ class MemoryAdd:
     context_id: str
     messages: Sequence[Message]
     limit: int
+    # the context was made with the task, and this is its first turn's: the memory held
+    # nothing before, so a store need not trim it (a second task that joins the context while
+    # this turn runs may leave it a turn's messages over `limit`, until the next add trims it)
+    fresh: bool = False
 
 
 @value

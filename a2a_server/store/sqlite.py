@@ -792,6 +792,8 @@ class SQLiteStore:
             "INSERT INTO memory (principal, context_id, message) VALUES (?, ?, ?)",
             [(m.principal, m.context_id, dump_message(x)) for x in m.messages],
         )
+        if m.fresh and len(m.messages) <= m.limit:
+            return  # nothing held before these: nothing to trim
         db.execute(
             "DELETE FROM memory WHERE principal = ? AND context_id = ? AND id <= (SELECT id FROM "
             "memory WHERE principal = ? AND context_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
