@@ -186,6 +186,11 @@ CREATE TABLE IF NOT EXISTS feed (
 """
 
 _INSERT_EVENTS = "INSERT INTO events (task_id, seq, frame) VALUES (?, ?, ?)"
+_FENCE = (  # an append's check of its lease, and what else it may need of the task
+    "SELECT state, lease_owner, lease_token, (SELECT MAX(seq) FROM events WHERE task_id = ?1), "
+    "EXISTS (SELECT 1 FROM push_configs WHERE task_id = ?1), "
+    "EXISTS (SELECT 1 FROM inbox WHERE task_id = ?1) FROM tasks WHERE id = ?1"
+)
 _INSERT_TASK = (  # the columns `create` sets, then those of `_apply`'s row, in its order
     "INSERT INTO tasks (id, context_id, principal, created_at, lease_until, lease_token, state, "
     "status_at, ended_at, turn_running, lease_owner) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)"
@@ -406,21 +411,20 @@ class SQLiteStore:
                 return Appended(now)
         async with self._write() as db:
             held = self._held.get(lease.task_id)
+            known: tuple[bool, bool] | None = None
             if held is not None and held[0] == lease.owner and held[1] == lease.token:
                 before, seq = held[2], held[3]  # checked by an earlier append of this batch
             else:
-                row = db.execute(
-                    "SELECT state, lease_owner, lease_token, "
-                    "(SELECT MAX(seq) FROM events WHERE task_id = ?) FROM tasks WHERE id = ?",
-                    (lease.task_id, lease.task_id),
-                ).fetchone()
+                # the lease's check, and in the same read what `_apply` would ask next: has
+                # the task webhooks, do commands wait (nothing writes between the two)
+                row = db.execute(_FENCE, (lease.task_id,)).fetchone()
                 if row is None or row[1] != lease.owner or row[2] != lease.token:
                     raise LeaseLost(lease.task_id)
-                before, seq = TaskState(row[0]), row[3]
+                before, seq, known = TaskState(row[0]), row[3], (bool(row[4]), bool(row[5]))
             if frames and before in TERMINAL_STATES:
                 raise TaskEnded(lease.task_id, before)
             first = seq + 1
-            done, state, row = self._apply(db, lease, change, before, seq)
+            done, state, row = self._apply(db, lease, change, before, seq, known)
             if row:
                 sets = ", ".join(f"{column} = ?" for column in row)
                 db.execute(f"UPDATE tasks SET {sets} WHERE id = ?", (*row.values(), lease.task_id))
@@ -455,10 +459,13 @@ class SQLiteStore:
 
     def _apply(
         self, db: sqlite3.Connection, lease: Lease, change: Change, before: TaskState, seq: int,
+        known: tuple[bool, bool] | None = None,
     ) -> tuple[Appended, TaskState, dict[str, Any]]:
         """The writes of a change but the task's row (its lease checked; the log's last
-        frame is `seq`, the task's state `before`): what the append returns, the task's state
-        after it, and the columns of its row the change sets."""
+        frame is `seq`, the task's state `before`; `known`, when the lease's check read them:
+        whether the task has push configs, whether commands wait in its inbox): what the
+        append returns, the task's state after it, and the columns of its row the change
+        sets."""
         state, status_at = before, None
         rows = []
         for frame in change.frames:
@@ -479,13 +486,19 @@ class SQLiteStore:
         if change.memory is not None:
             self._add_memory(db, change.memory)
         queued = 0
-        if change.notify and change.task is not None:
+        if change.notify and change.task is not None and (known is None or known[0]):
             queued = self._queue_notifications(db, lease.task_id, change.task)
         if change.consumed:
             db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in change.consumed])
-        released = change.release and not db.execute(
-            "SELECT 1 FROM inbox WHERE task_id = ? LIMIT 1", (lease.task_id,)
-        ).fetchone()
+            known = None  # the inbox, read before these went, is to be read again
+        if not change.release:
+            released = False
+        elif known is not None:
+            released = not known[1]
+        else:
+            released = not db.execute(
+                "SELECT 1 FROM inbox WHERE task_id = ? LIMIT 1", (lease.task_id,)
+            ).fetchone()
         # what the task's row becomes (the caller writes it, once): its status (most frames,
         # text chunks, leave it alone), the turn's mark, the lease let go
         row: dict[str, Any] = {}
