@@ -89,7 +89,6 @@ from a2a_server.store.hub import Bell, Hub
 from a2a_server.store.paging import page_token, read_page_token
 from a2a_server.store.sqlite_migrate import is_schema_0, migrate_from_0
 from a2a_server.tickets import Ticket
-from a2a_server.waits import first_done
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "StoreVersionError"]
 
@@ -233,7 +232,7 @@ class SQLiteStore:
             raise
         self._db.execute("COMMIT")
         self._db.execute("PRAGMA busy_timeout = 0")  # from now on waits are `_write`'s
-        self._batch: asyncio.Future[BaseException | None] | None = None
+        self._batch: _Batch | None = None
         self._shown: list[tuple[str, list[tuple[int, Frame]]]] = []  # the batch's unwaited frames
         # the tasks with appends in the batch nobody waits for (and the lease token that
         # wrote them); if it fails, the next append of that lease raises what failed
@@ -291,9 +290,8 @@ class SQLiteStore:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.05)
                 continue
-            loop = asyncio.get_running_loop()
-            self._batch = loop.create_future()
-            loop.call_soon(self._commit)
+            self._batch = _Batch()
+            asyncio.get_running_loop().call_soon(self._commit)
 
     def _commit(self) -> None:
         """Group commit: the writes of one event-loop iteration share one COMMIT. Their
@@ -323,7 +321,7 @@ class SQLiteStore:
         self._fed.clear()
         for task_id, frames in shown:
             self._hub.frames(task_id, frames)
-        batch.set_result(None)
+        batch.end(None)
 
     def _batch_lost(self, exc: BaseException) -> None:
         """The open batch will never commit: its writers are told (`_durable`), the tasks
@@ -338,7 +336,7 @@ class SQLiteStore:
         self._held.clear()
         self._fed.clear()
         if batch is not None:
-            batch.set_result(exc)
+            batch.end(exc)
 
     def _insert_rows(self) -> None:
         """Insert the chunks the batch holds (`append_now`), all of them or, failing,
@@ -362,13 +360,12 @@ class SQLiteStore:
         mine = self._batch
         if mine is None:
             return
-        await first_done(mine)  # the batch is everyone's: a cancelled writer stops waiting only
+        await mine.wait()
         later = self._batch
         if later is not None:
-            await first_done(later)
-        failure = mine.result()
-        if failure is not None:
-            raise failure
+            await later.wait()
+        if mine.failure is not None:
+            raise mine.failure
 
     def _ring_feed(self, db: sqlite3.Connection, task_id: str) -> None:
         """A feed row saying a command was queued for the task (the rows saying its log
@@ -445,9 +442,9 @@ class SQLiteStore:
             await self._durable()
         except asyncio.CancelledError:  # the writer is stopped, its write goes on: so do its frames
             if shown and mine is not None:
-                if not mine.done():
+                if not mine.ended:
                     self._shown.append((lease.task_id, shown))  # out with the commit
-                elif mine.result() is None:
+                elif mine.failure is None:
                     self._hub.frames(lease.task_id, shown)
             raise
         except Exception:
@@ -955,6 +952,36 @@ class SQLiteStore:
         if self._batch is not None:
             self._commit()
         self._db.close()
+
+
+class _Batch:
+    """The open batch: its writers wait for its end (`wait`), each on a future of its own,
+    which the end resolves: a writer's cancellation cancels its own wait only, and a writer
+    is woken in one step (a future shared by all, with a waiter of each chained to it, took
+    two, and callbacks added and removed per write)."""
+
+    __slots__ = ("_waiters", "ended", "failure")
+
+    def __init__(self) -> None:
+        self.ended = False
+        self.failure: BaseException | None = None  # why it never committed
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def wait(self) -> asyncio.Future[None]:
+        """A future done once the batch has ended (at once, if it has)."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.ended:
+            waiter.set_result(None)
+        else:
+            self._waiters.append(waiter)
+        return waiter
+
+    def end(self, failure: BaseException | None) -> None:
+        self.ended, self.failure = True, failure
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():  # its writer was cancelled
+                waiter.set_result(None)
 
 
 class _OneWrite:
