@@ -82,6 +82,7 @@ from a2a_server.store.base import (
 )
 from a2a_server.tickets import Ticket
 from a2a_server.turn import AGENT_FAILED, End, run_turn
+from a2a_server.values import replace
 from a2a_server.waits import first_done
 
 if TYPE_CHECKING:
@@ -473,7 +474,7 @@ class TaskActor:
         delivered: list[Ticket] = []
         if request.message is not None and request.command_id is not None:
             snapshot = self.task.copy()
-            message = dataclasses.replace(
+            message = replace(
                 request.message, task_id=self.task_id, context_id=self.context_id
             )
             snapshot.history.append(message)
@@ -484,12 +485,12 @@ class TaskActor:
             if not delivered:
                 return None
         if self.state is not TaskState.WORKING or frames or cut:
-            frames.append(dataclasses.replace(
+            frames.append(replace(
                 mapper.working(), metadata={META_KEY: {"turnCut": False}} if cut else None
             ))
         consumed = (request.command_id,) if request.command_id is not None else ()
         await self._write(
-            frames, [dataclasses.replace(t, delivered=True) for t in delivered],
+            frames, [replace(t, delivered=True) for t in delivered],
             consumed=consumed, turn=True,
         )
         return delivered
@@ -510,7 +511,7 @@ class TaskActor:
             memory = self._memory(request, end.prompt)
             frame = mapper.end(TaskState.AUTH_REQUIRED, end.prompt, usage=usage, data=end.data)
             mine = {**ours(frame.metadata), "parked": True}
-            frame = dataclasses.replace(frame, final=False, metadata={META_KEY: mine})
+            frame = replace(frame, final=False, metadata={META_KEY: mine})
             async with self._lock:
                 await self._write([*mapper.finish(), frame], memory=memory, turn=False)
             return
@@ -539,7 +540,7 @@ class TaskActor:
         if usage:
             mine["usage"] = usage
         frame = mapper.working()
-        return dataclasses.replace(frame, metadata={META_KEY: mine})
+        return replace(frame, metadata={META_KEY: mine})
 
     def _memory(self, request: _TurnRequest, said: str) -> MemoryAdd | None:
         answer = [agent_message([TextPart(said)], self.task_id, self.context_id)] if said else []
@@ -672,7 +673,7 @@ class TaskActor:
         events = TurnMapper(self.task_id, self.context_id)
         closing = events.close_interrupted(await self._store.read(self.task_id))
         if any(t.pending for t in await self._store.tickets(self.task_id)):
-            cut = dataclasses.replace(
+            cut = replace(
                 events.working(),
                 status=Status(TaskState.WORKING, agent_message([TextPart(CUT)], self.task_id, self.context_id)),
                 metadata={META_KEY: {"parked": True, "turnCut": True}},

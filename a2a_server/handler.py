@@ -13,7 +13,6 @@ Tasks belong to the principal that created them: to anyone else a task is unknow
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
@@ -45,6 +44,7 @@ from a2a_server.runner.base import Turn
 from a2a_server.settings import Settings
 from a2a_server.store.base import CancelCommand, Loaded, MemoryAdd, MessageCommand, TaskStore
 from a2a_server.store.paging import BadPageToken
+from a2a_server.values import replace
 
 if TYPE_CHECKING:
     from agent_card import AgentCard
@@ -206,7 +206,7 @@ class RequestHandler:
         task_id = message.task_id
         if push is not None:
             await self.store.put_push_config(task_id, push)
-        message = dataclasses.replace(message, context_id=context_id)
+        message = replace(message, context_id=context_id)
         await self.replica.submit(task_id, MessageCommand(message))
         return _Started(task_id, loaded.seq)
 
@@ -226,7 +226,7 @@ class RequestHandler:
                 f"This caller has {limit:g} tasks not yet ended, the most it may have; wait for "
                 "some to end, or cancel some."
             )
-        message = dataclasses.replace(message, task_id=task_id, context_id=context_id)
+        message = replace(message, task_id=task_id, context_id=context_id)
         created = new_task(task_id, context_id, message)
         actor = await self.replica.create(
             created, ctx.principal,
@@ -247,7 +247,7 @@ class RequestHandler:
         reply = getattr(self.runner, "reply", None)
         if reply is None:
             return None
-        message = dataclasses.replace(message, context_id=context_id)
+        message = replace(message, context_id=context_id)
         history = tuple(await self.store.memory(ctx.principal, context_id))
         parts = await reply(Turn(task_id, context_id, message, history))
         if parts is None:

@@ -12,13 +12,13 @@ wire format: `to_json` is a codec's (the store's, or a protocol's with its envel
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import orjson
 
 from a2a_server.jsoncodec import dumps_bytes
 from a2a_server.model import ArtifactUpdate, Frame, TextPart
+from a2a_server.values import replace
 
 __all__ = ["Stencil"]
 

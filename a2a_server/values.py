@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform
 
-__all__ = ["value"]
+__all__ = ["replace", "value"]
 
 T = TypeVar("T")
 
@@ -41,7 +41,40 @@ def value(cls: type[T]) -> type[T]:
     init = _fast_init(made)
     if init is not None:
         made.__init__ = init  # type: ignore[method-assign]
+        made._value_copy = _copier(made)  # type: ignore[attr-defined]
     return made
+
+
+def replace(obj: T, /, **changes: Any) -> T:
+    """`dataclasses.replace(obj, **changes)`: for a `value`, by a copier made for its class
+    (it reads each field by name and calls the constructor, where `dataclasses.replace`
+    looks the fields up and checks each one per call: a fifth of its cost)."""
+    copy = getattr(type(obj), "_value_copy", None)
+    if copy is None:
+        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+    return copy(obj, changes)  # type: ignore[no-any-return]
+
+
+def _copier(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
+    fields = [f.name for f in dataclasses.fields(cls)]
+    names: dict[str, Any] = {"_cls": cls, "_FIELDS": frozenset(fields), "_unknown": _unknown}
+    args = ", ".join(f"get({name!r}, self.{name})" for name in fields)
+    source = (
+        "def _value_copy(self, changes):\n"
+        "    if not changes.keys() <= _FIELDS:\n"
+        "        _unknown(_cls, changes.keys() - _FIELDS)\n"
+        "    get = changes.get\n"
+        f"    return _cls({args})\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(source, names, namespace)  # noqa: S102  # the source is made above from field names
+    copy: Callable[[Any, dict[str, Any]], Any] = namespace["_value_copy"]
+    copy.__qualname__ = f"{cls.__qualname__}._value_copy"
+    return copy
+
+
+def _unknown(cls: type, names: set[str]) -> None:
+    raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(names))}")
 
 
 def _fast_init(cls: type) -> Callable[..., None] | None:

@@ -9,7 +9,7 @@ import pickle
 import pytest
 
 from a2a_server.model import ArtifactUpdate, Message, Role, TextPart
-from a2a_server.values import value
+from a2a_server.values import replace, value
 
 
 @value
@@ -62,3 +62,23 @@ def test_model_values_survive_a_round_trip() -> None:
     m = Message(Role.USER, (TextPart("hi"),), "m1")
     assert pickle.loads(pickle.dumps(m)) == m
     assert dataclasses.replace(m, task_id="t").task_id == "t" and m.task_id is None
+
+
+def test_replace_is_dataclasses_replace() -> None:
+    point = _Point(1, tags=["a"])
+    assert replace(point, y=5) == dataclasses.replace(point, y=5) == _Point(1, 5, ["a"])
+    assert replace(point) == point and replace(point) is not point
+    message = Message(Role.USER, (TextPart("hi"),), "m1")
+    assert replace(message, task_id="t", context_id="c") == dataclasses.replace(message, task_id="t", context_id="c")
+    with pytest.raises(TypeError, match="no field nope"):
+        replace(point, nope=1)
+    checked = _Checked(1)  # its own constructor (a __post_init__): the dataclass's replace
+    assert replace(checked, x=3) == _Checked(3)
+    with pytest.raises(ValueError, match="negative"):
+        replace(checked, x=-1)
+
+    @dataclasses.dataclass
+    class Plain:
+        a: int
+
+    assert replace(Plain(1), a=2) == Plain(2)
