@@ -58,15 +58,20 @@ def _response(request_id: RequestId, frame_json: FrameJSON, frame: Frame) -> dic
 async def event_stream(
     stream: PrimedStream, request_id: RequestId, frame_json: FrameJSON, version: str = "0.3"
 ) -> AsyncGenerator[bytes, None]:
+    # the stream's opening frames (a new task's Task, with its history) are let go once sent:
+    # an open stream holds none of what it sent (nor does any layer below, while it waits)
+    first, head = stream.first, stream.head
+    stream.first, stream.head = None, ()
     try:  # closed however it ends, the first write's failure (a client gone) included
-        if stream.first is not None:
-            seq, frame = stream.first
-            yield encode_frame(seq, request_id, frame_json(frame))
+        if first is not None:
+            yield encode_frame(first[0], request_id, frame_json(first[1]))
         else:
             yield KEEPALIVE  # commit the response now: the first frame may be a while
+        first = None
         try:
-            if stream.head:  # committed with the first: one write
-                yield _batch(request_id, frame_json, stream.head)
+            if head:  # committed with the first: one write
+                yield _batch(request_id, frame_json, head)
+            head = ()
             async for batch in stream.rest:
                 if batch is None:
                     yield KEEPALIVE

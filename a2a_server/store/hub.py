@@ -153,6 +153,9 @@ class Hub:
                     if fresh:
                         last = fresh[-1][0]
                         yield fresh
+                # nothing held while it waits: an open stream keeps no frame it has sent (the
+                # first read, the Task with its history, most of all)
+                fresh = batch = []
                 items = await w.take(idle)
                 if not items:  # idle: an empty batch says so (no timer task: a timer)
                     batch = []
@@ -161,6 +164,7 @@ class Hub:
                     batch = await read(task_id, last)
                 else:
                     batch = [entry for item in items if item is not None for entry in item]
+                del items
         finally:
             self._forget(self._watchers, task_id, w)
 
