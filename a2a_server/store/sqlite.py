@@ -353,17 +353,15 @@ class SQLiteStore:
     async def _durable(self) -> None:
         """Wait until what this connection wrote is committed: writers call it before
         returning (nothing is reported done before it is on disk); raises the failure of
-        their batch (the one open when it is called), never of another. Then, if writers
-        that came meanwhile opened the next batch, it waits for that one too, once: the
-        writers answered a little later share commits more (under load, fewer COMMITs
-        per request); once only, so a steady stream of writes never starves a writer."""
+        their batch (the one open when it is called), never of another. (It used to wait
+        for the next batch too, once, when writers that came meanwhile had opened one: a
+        closed-loop load shares commits more so, 5 % less CPU per `message/send`, but every
+        writer under load waited a commit longer: a non-blocking send's p99 under streams
+        was 41-52 ms with that wait, 17-34 without.)"""
         mine = self._batch
         if mine is None:
             return
         await mine.wait()
-        later = self._batch
-        if later is not None:
-            await later.wait()
         if mine.failure is not None:
             raise mine.failure
 
