@@ -454,7 +454,9 @@ class TaskActor:
                 new_task=request.command_id is None and request.message is not None,
                 usage=task_usage(self.task), cut=cut,
             )
-            end = await run_turn(self._replica.runner, turn, mapper, self, self._settings.coalesce_ms)
+            end = await run_turn(
+                self._replica.runner, turn, mapper, self, self._settings.coalesce_ms, self._replica.share
+            )
             await self._finish(request, mapper, end)
             self._replica.metrics.turn_seconds.observe(time.perf_counter() - started)
         except (asyncio.CancelledError, LeaseLost):

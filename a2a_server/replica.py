@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 
 from a2a_server.actor import NOT_JSON, TaskActor, is_json, opening
+from a2a_server.fairness import TurnShare
 from a2a_server.liveness import instance
 from a2a_server.metrics import Metrics
 from a2a_server.model import Task
@@ -51,6 +52,7 @@ class Replica:
         self._supervisor = supervisor
         self._on_push = on_push
         self._actors: dict[str, TaskActor] = {}
+        self.share = TurnShare()  # the loop, as this replica's turns share it with requests
         self._background: dict[str, dict[str, asyncio.Task[None]]] = {}  # task -> ticket -> work
 
     # -- actors -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from a2a_server import logs
+from a2a_server.fairness import TurnShare
 from a2a_server.mapping import TurnMapper
 from a2a_server.model import Frame
 from a2a_server.runner.base import Runner, Turn
@@ -60,9 +61,11 @@ class Writes(Protocol):
 
 
 async def run_turn(
-    runner: Runner, turn: Turn, mapper: TurnMapper, writes: Writes, coalesce_ms: float
+    runner: Runner, turn: Turn, mapper: TurnMapper, writes: Writes, coalesce_ms: float,
+    share: TurnShare | None = None,
 ) -> End:
-    """Run the turn to its end event (a runner that raises has failed)."""
+    """Run the turn to its end event (a runner that raises has failed); between events it
+    takes its turn in `share` (`fairness.TurnShare`)."""
     window = coalesce_ms / 1000.0
     loop = asyncio.get_running_loop()
     timer: asyncio.TimerHandle | None = None
@@ -79,6 +82,8 @@ async def run_turn(
         events = runner.run(turn)
         async with contextlib.aclosing(events):  # type: ignore[type-var]  # stop a runner that goes on
             async for event in events:
+                if share is not None:
+                    await share.take_turn()
                 if isinstance(event, TextDelta):
                     if not isinstance(event.text, str):
                         log.error("runner yielded non-text %r in a text delta", event.text)

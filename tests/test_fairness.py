@@ -1,0 +1,82 @@
+"""Turns that never wait share the loop: a short request's step waits behind one slice of
+them, not behind every turn's whole answer; waiting turns go on in order; a cancelled one
+is skipped."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from a2a_server.fairness import TurnShare
+
+pytestmark = pytest.mark.anyio
+
+
+def _busy(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+async def _turn(share: TurnShare | None, events: int, log: list[str], name: str) -> None:
+    for _ in range(events):
+        if share is not None:
+            await share.take_turn()
+        _busy(0.0005)  # an event's work, with no wait between events
+    log.append(name)
+
+
+async def _probe_wait(share: TurnShare | None) -> float:
+    """How long a short request's next step waits while four such turns run."""
+    log: list[str] = []
+    turns = [asyncio.ensure_future(_turn(share, 40, log, f"t{i}")) for i in range(4)]
+    started = time.perf_counter()
+    await asyncio.sleep(0)  # a request's next step, ready after the turns' first
+    waited = time.perf_counter() - started
+    await asyncio.gather(*turns)
+    assert sorted(log) == ["t0", "t1", "t2", "t3"]  # every turn ran to its end
+    return waited
+
+
+async def test_a_request_waits_behind_one_slice_not_every_turn() -> None:
+    alone = await _probe_wait(None)
+    shared = await _probe_wait(TurnShare(slice_seconds=0.002))
+    assert alone > 0.05  # four turns of 20 ms, all before the request's step
+    assert shared < 0.015  # one slice (2 ms, and an event past it)
+
+
+async def test_turns_that_wait_go_on_in_the_order_they_came() -> None:
+    share = TurnShare(slice_seconds=0.001)
+    order: list[str] = []
+
+    async def turn(name: str) -> None:
+        for _ in range(6):
+            await share.take_turn()
+            order.append(name)
+            _busy(0.0006)
+
+    await asyncio.gather(turn("a"), turn("b"), turn("c"))
+    assert sorted(order) == sorted("abc" * 6)
+    assert order[-3:] != ["a", "a", "a"]  # no turn runs out the others: they alternate
+    assert len({order[i] for i in range(3, 9)}) == 3
+
+
+async def test_a_cancelled_waiting_turn_is_skipped() -> None:
+    share = TurnShare(slice_seconds=0.001)
+    done: list[str] = []
+
+    async def turn(name: str) -> None:
+        for _ in range(10):
+            await share.take_turn()
+            _busy(0.0006)
+        done.append(name)
+
+    a, b, c = (asyncio.ensure_future(turn(n)) for n in "abc")
+    await asyncio.sleep(0.003)
+    b.cancel()
+    await asyncio.gather(a, c)
+    with pytest.raises(asyncio.CancelledError):
+        await b
+    assert sorted(done) == ["a", "c"]
