@@ -52,7 +52,9 @@ class Replica:
         self._supervisor = supervisor
         self._on_push = on_push
         self._actors: dict[str, TaskActor] = {}
-        self.share = TurnShare()  # the loop, as this replica's turns share it with requests
+        # the loop, as this replica's turns share it with requests (`fairness`)
+        slice_ms = settings.turn_slice_ms
+        self.share = TurnShare(slice_ms / 1000) if slice_ms > 0 else None
         self._background: dict[str, dict[str, asyncio.Task[None]]] = {}  # task -> ticket -> work
 
     # -- actors -------------------------------------------------------------------------------

@@ -71,6 +71,9 @@ class Settings:
         None, "sign webhook bodies with HMAC-SHA256 (header X-A2A-Signature)"
     )
     coalesce_ms: float = _opt(5.0, "merge text deltas arriving within this window; 0 = off")
+    turn_slice_ms: float = _opt(
+        2.0, "turns that never wait share this much of each go round of the loop; 0 = off"
+    )
     max_body_bytes: int = _opt(10 * 1024 * 1024, "largest accepted request body (HTTP 413 above)")
     lenient_messages: bool = _opt(
         False, "accept messages without role/messageId (role user, generated id)"
