@@ -121,6 +121,7 @@ class Endpoint:
         )
         try:
             reply = await self._dispatcher.dispatch(body, call)
+            del body  # not held while a stream it opened is open
             ctx.version = reply.version
             return await self._answer(scope, receive, send, headers, reply, requested, mine)
         finally:
@@ -181,6 +182,7 @@ class Endpoint:
         listener = asyncio.get_running_loop().create_task(listen())
         try:
             await send({"type": "http.response.start", "status": 200, "headers": raw})
+            del raw, headers  # sent: not held for the stream's life
             async for chunk in chunks:
                 # frames (keep-alives are comments, errors bare data; data is one line of JSON)
                 count = chunk.startswith(b"id: ") + chunk.count(b"\n\nid: ")
