@@ -73,13 +73,12 @@ class Endpoint:
         self._principals = authenticator.enabled  # log principals only when there are any
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        offered = headers.get("x-request-id", "")
+        offered = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"x-request-id"), "")
         ctx = logs.LogContext(request_id=offered if _REQUEST_ID.fullmatch(offered) else random_hex(8))
         token = logs.current.set(ctx)
         code, status = "500", 500
         try:
-            code, status = await self._serve(scope, receive, send, headers, ctx)
+            code, status = await self._serve(scope, receive, send, ctx)
         finally:
             method = ctx.method or "-"
             self._metrics.requests.labels(method, ctx.version or "-", code).inc()
@@ -88,9 +87,10 @@ class Endpoint:
             logs.current.reset(token)
 
     async def _serve(
-        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], ctx: logs.LogContext
+        self, scope: Scope, receive: Receive, send: Send, ctx: logs.LogContext
     ) -> tuple[str, int]:
         """Answer the request; how it ended: (the code for metrics and the log, HTTP status)."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         mine = {"X-Request-ID": ctx.request_id or ""}
         declared = _version(headers, scope)
         ctx.version = requested_version(declared)
@@ -119,16 +119,18 @@ class Endpoint:
             extensions=requested, last_event_id=headers.get("last-event-id"), version=declared,
             principal=caller.principal, take_stream_slot=claim.take,
         )
+        accept = headers.get("accept")
+        del headers  # nor these, nor the body and the call below, while a stream it opens is open
         try:
             reply = await self._dispatcher.dispatch(body, call)
-            del body  # not held while a stream it opened is open
+            del body, call
             ctx.version = reply.version
-            return await self._answer(scope, receive, send, headers, reply, requested, mine)
+            return await self._answer(scope, receive, send, accept, reply, requested, mine)
         finally:
             claim.release()  # the stream, if it was one, has ended
 
     async def _answer(
-        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], reply: Reply,
+        self, scope: Scope, receive: Receive, send: Send, accept: str | None, reply: Reply,
         requested: frozenset[str], extra: dict[str, str],
     ) -> tuple[str, int]:
         if reply.too_many_streams:
@@ -145,7 +147,7 @@ class Endpoint:
             return "ok", 200
         assert reply.body is not None
         code = str(reply.body["error"]["code"]) if "error" in reply.body else "ok"
-        if reply.streaming and reply.version == "0.3" and _wants_sse(headers.get("accept")):
+        if reply.streaming and reply.version == "0.3" and _wants_sse(accept):
             await send_body(send, 200, encode_error(reply.body), "text/event-stream", {**_SSE_HEADERS, **extra})
         else:
             await send_body(send, 200, dumps_bytes(reply.body), "application/json", extra)
