@@ -105,8 +105,10 @@ class Bell:
 
 class Hub:
     def __init__(self) -> None:
-        self._watchers: dict[str, set[_Watcher]] = {}
-        self._bells: dict[str, set[Bell]] = {}
+        # lists, not sets: a task most often has one of each (an empty set is 216 bytes,
+        # a list of one 64), and each is added and removed once
+        self._watchers: dict[str, list[_Watcher]] = {}
+        self._bells: dict[str, list[Bell]] = {}
 
     def watched(self) -> set[str]:
         """The tasks someone here follows (a store reading from elsewhere needs them)."""
@@ -141,7 +143,7 @@ class Hub:
         """`TaskStore.watch` on a store that tells this hub what it writes (`read` reads
         what the hub was not handed)."""
         w = _Watcher()
-        self._watchers.setdefault(task_id, set()).add(w)
+        self._watchers.setdefault(task_id, []).append(w)
         try:
             last = after
             batch = await read(task_id, last)
@@ -173,13 +175,13 @@ class Hub:
         (`closed`: called once as the bell is closed)."""
 
         bell = Bell(self, task_id, closed)
-        self._bells.setdefault(task_id, set()).add(bell)
+        self._bells.setdefault(task_id, []).append(bell)
         return bell
 
     @staticmethod
-    def _forget(table: dict[str, set[Any]], task_id: str, item: Any) -> None:
+    def _forget(table: dict[str, list[Any]], task_id: str, item: Any) -> None:
         entries = table.get(task_id)
-        if entries is not None:
-            entries.discard(item)
+        if entries is not None and item in entries:
+            entries.remove(item)
             if not entries:
                 del table[task_id]
