@@ -404,16 +404,13 @@ class LiveFold:
             self._artifact = frame.artifact.artifact_id if type(frame) is ArtifactUpdate else None  # type: ignore[union-attr]
 
     def _join(self) -> None:
+        """The strings kept, folded as one appended chunk of their artifact."""
         text = "".join(self._texts)
         self._texts = []
-        artifacts = self._task.artifacts
-        for i, existing in enumerate(artifacts):
-            if existing.artifact_id == self._artifact:
-                artifacts[i] = Artifact(
-                    existing.artifact_id, merged_parts(existing.parts, (TextPart(text),)),
-                    existing.name, existing.description, existing.metadata, existing.extensions,
-                )
-                return
+        assert self._artifact is not None  # strings are kept only for the last chunk's artifact
+        task = self._task
+        joined = ArtifactUpdate(task.id, task.context_id, Artifact(self._artifact, (TextPart(text),)), append=True)
+        _merge_artifact(task.artifacts, joined)
 
 
 def _plain_append(frame: Frame) -> bool:
