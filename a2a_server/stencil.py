@@ -25,6 +25,7 @@ __all__ = ["Stencil"]
 _MARK = "\x00a2a-server stencil\x00"  # no id, name or text of a frame holds it
 _MARK_JSON = orjson.dumps(_MARK)
 _FIRST: Any = object()  # a chunk not seen before
+_WHOLE: Any = object()  # a run no stencil can be cut for (an id holding the marker): encoded whole
 
 
 class Stencil:
@@ -38,8 +39,8 @@ class Stencil:
     def __init__(self, to_json: Callable[[Frame], Any], slots: int = 1) -> None:
         self._to_json = to_json
         self._slots = slots
-        # a run's stencil, or None for a chunk seen once
-        self._cuts: dict[tuple[Any, ...], tuple[bytes, bytes] | None] = {}
+        # a run's stencil; None for a chunk seen once; _WHOLE for a run that has none
+        self._cuts: dict[tuple[Any, ...], Any] = {}
 
     def __call__(self, frame: Frame) -> bytes:
         # a run is the chunks between an artifact's first and its last (which are one each)
@@ -63,20 +64,22 @@ class Stencil:
                         pass
         return dumps_bytes(self._to_json(frame))
 
-    def _cut(self, frame: ArtifactUpdate, key: tuple[Any, ...]) -> tuple[bytes, bytes] | None:
+    def _cut(self, frame: ArtifactUpdate, key: tuple[Any, ...]) -> Any:
+        """The run's stencil, kept; or _WHOLE, kept too (it is not tried again)."""
         marked = replace(frame, artifact=replace(frame.artifact, parts=(TextPart(_MARK),)))
         try:
             whole = orjson.dumps(self._to_json(marked))
         except TypeError:
-            return None
+            whole = b""
         at = whole.find(_MARK_JSON)
         if at < 0 or whole.find(_MARK_JSON, at + 1) >= 0:
-            return None
-        cut = whole[:at], whole[at + len(_MARK_JSON):]
+            cut: Any = _WHOLE
+        else:
+            cut = whole[:at], whole[at + len(_MARK_JSON):]
         self._keep(key, cut)
         return cut
 
-    def _keep(self, key: tuple[Any, ...], cut: tuple[bytes, bytes] | None) -> None:
+    def _keep(self, key: tuple[Any, ...], cut: Any) -> None:
         cuts = self._cuts
         if key not in cuts and len(cuts) >= self._slots:
             del cuts[next(iter(cuts))]  # the oldest

@@ -92,6 +92,7 @@ def test_frames_a_stencil_cannot_hold_are_encoded_whole(encoder: str) -> None:
 
 def test_an_id_holding_the_marker_is_encoded_whole() -> None:
     stencil = Stencil(codec.frame_json)
-    frame = _chunk("text", task="\x00a2a-server stencil\x00")
-    assert stencil(frame) == dumps_bytes(codec.frame_json(frame))
-    assert codec.load_frame(stencil(frame)) == frame
+    for text in ("first seen", "cut: the marker twice", "encoded whole since", "again"):
+        frame = _chunk(text, task="\x00a2a-server stencil\x00")
+        assert stencil(frame) == dumps_bytes(codec.frame_json(frame))
+        assert codec.load_frame(stencil(frame)) == frame
