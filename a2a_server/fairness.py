@@ -29,17 +29,18 @@ class TurnShare:
         self._round = False  # `_next_round` is due: the loop goes round
         self._queue: deque[asyncio.Future[None]] = deque()  # turns waiting for a slice, in order
 
-    async def take_turn(self) -> None:
-        """Go on, within this time round the loop's slice; or, once the turns have spent
-        it, wait for a slice of one's own in a later round, after the turns that waited
-        first. (Called between a turn's events: a turn that waits between them, as a
-        model's do, spends next to nothing of a slice.)"""
+    def spent(self) -> bool:
+        """Whether this time round the loop's slice is spent, so the turn asking is to
+        `wait` (asked between a turn's events: a call, and no coroutine, per event; a turn
+        that waits between them, as a model's do, spends next to nothing of a slice)."""
         until = self._until
         if until is None:
             self._begin()
-            return
-        if time.perf_counter() < until:
-            return
+            return False
+        return time.perf_counter() >= until
+
+    async def wait(self) -> None:
+        """A slice of one's own, in a later round, after the turns that waited first."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append(waiter)
         await waiter  # its own: a cancelled turn cancels only its wait

@@ -64,7 +64,7 @@ async def run_turn(
     share: TurnShare | None = None,
 ) -> End:
     """Run the turn to its end event (a runner that raises has failed); between events it
-    takes its turn in `share` (`fairness.TurnShare`)."""
+    waits for its turn in `share` once the slice is spent (`fairness.TurnShare`)."""
     window = coalesce_ms / 1000.0
     loop = asyncio.get_running_loop()
     timer: asyncio.TimerHandle | None = None
@@ -82,8 +82,8 @@ async def run_turn(
         events = runner.run(turn)
         try:
             async for event in events:
-                if share is not None:
-                    await share.take_turn()
+                if share is not None and share.spent():
+                    await share.wait()
                 if isinstance(event, TextDelta):
                     if not isinstance(event.text, str):
                         log.error("runner yielded non-text %r in a text delta", event.text)

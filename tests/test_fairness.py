@@ -20,12 +20,19 @@ def _busy(seconds: float) -> None:
         pass
 
 
-async def _turn(share: TurnShare | None, events: int, log: list[str], name: str) -> None:
+async def _turn(
+    share: TurnShare | None, events: int, log: list[str], name: str, *, each: bool = False
+) -> None:
+    """A turn that never waits between its events (as run_turn asks `share`); its name
+    logged as it ends, or at every event (`each`)."""
     for _ in range(events):
-        if share is not None:
-            await share.take_turn()
+        if share is not None and share.spent():
+            await share.wait()
+        if each:
+            log.append(name)
         _busy(0.0005)  # an event's work, with no wait between events
-    log.append(name)
+    if not each:
+        log.append(name)
 
 
 async def _probe_wait(share: TurnShare | None) -> float:
@@ -50,14 +57,7 @@ async def test_a_request_waits_behind_one_slice_not_every_turn() -> None:
 async def test_turns_that_wait_go_on_in_the_order_they_came() -> None:
     share = TurnShare(slice_seconds=0.001)
     order: list[str] = []
-
-    async def turn(name: str) -> None:
-        for _ in range(6):
-            await share.take_turn()
-            order.append(name)
-            _busy(0.0006)
-
-    await asyncio.gather(turn("a"), turn("b"), turn("c"))
+    await asyncio.gather(*(_turn(share, 6, order, name, each=True) for name in "abc"))
     assert sorted(order) == sorted("abc" * 6)
     assert order[-3:] != ["a", "a", "a"]  # no turn runs out the others: they alternate
     assert len({order[i] for i in range(3, 9)}) == 3
@@ -66,14 +66,7 @@ async def test_turns_that_wait_go_on_in_the_order_they_came() -> None:
 async def test_a_cancelled_waiting_turn_is_skipped() -> None:
     share = TurnShare(slice_seconds=0.001)
     done: list[str] = []
-
-    async def turn(name: str) -> None:
-        for _ in range(10):
-            await share.take_turn()
-            _busy(0.0006)
-        done.append(name)
-
-    a, b, c = (asyncio.ensure_future(turn(n)) for n in "abc")
+    a, b, c = (asyncio.ensure_future(_turn(share, 10, done, name)) for name in "abc")
     await asyncio.sleep(0.003)
     b.cancel()
     await asyncio.gather(a, c)
