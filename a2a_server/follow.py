@@ -109,9 +109,18 @@ async def turn_batches(
 async def until(
     store: TaskStore, task_id: str, after: int, done: Callable[[Frame], bool]
 ) -> Frame | None:
-    """Wait for the first frame after `after` for which `done` holds; None if the stream
-    ended (a final frame) first without one."""
-    async for item in frames(store, task_id, after):
-        if item is not None and done(item[1]):
-            return item[1]
+    """Wait for the first frame after `after` for which `done` holds; None if the task
+    ended (a terminal frame) first without one. A turn's end that only interrupts the task
+    (input-required) does not end the wait: a command queued behind that turn is still
+    carried out after it."""
+    watch = store.watch(task_id, after)
+    try:
+        async for batch in watch:
+            for _, frame in batch:
+                if done(frame):
+                    return frame
+                if _ends_task(frame):
+                    return None
+    finally:
+        await watch.aclose()
     return None

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from a2a_server.actor import NOT_JSON, TaskActor, is_json, opening
 from a2a_server.fairness import TurnShare
@@ -90,6 +91,10 @@ class Replica:
     def run(self, actor: TaskActor) -> None:
         self._actors[actor.task_id] = actor
         self._supervisor.spawn(actor.run(), f"task-{actor.task_id}")
+
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Run an actor's coroutine beside the app (an actor's life going on in a new task)."""
+        return self._supervisor.spawn(coro, name)
 
     async def submit(self, task_id: str, command: Command) -> int:
         """Queue a command for a task; run the task here if nobody else does."""
