@@ -391,7 +391,8 @@ class SQLiteStore:
             # the row once, as `then` leaves it (not written, then updated: four indexes each)
             now = time.time()
             db.execute(_INSERT_TASK, (task.id, task.context_id, principal, now, now + ttl, *row.values()))
-        self._fed.add(task.id)
+        # no feed row: nobody in another process watches a task before it is made (its id is
+        # told once this returns, committed), and a watcher reads the log before it waits
         await self._durable()
         return lease
 
