@@ -152,23 +152,32 @@ class RequestHandler:
         started.run(self.replica)
         if not req.blocking and created is not None:
             return _trim_history(created, req.history_length)  # as it was made, submitted
-        if rested is not None and (task := await rested) is not None:
-            return _trim_history(task, req.history_length)
+        if rested is not None:
+            with self._aside():
+                task = await rested
+            if task is not None:
+                return _trim_history(task, req.history_length)
         if req.blocking:  # follow the log: a task that went on, or an actor that stopped first
             seen: list[Frame] = []  # a new task's: its log from the start, the Task included
             turn = follow.turn_batches(self.store, task_id, req.message.message_id, after)
-            async with contextlib.aclosing(turn):
-                async for batch in turn:
-                    if batch is None:
-                        continue
-                    if created is not None:
-                        seen += (frame for _, frame in batch)
-                    if any(follow.ends_turn(frame) for _, frame in batch):
-                        break
+            with self._aside():
+                async with contextlib.aclosing(turn):
+                    async for batch in turn:
+                        if batch is None:
+                            continue
+                        if created is not None:
+                            seen += (frame for _, frame in batch)
+                        if any(follow.ends_turn(frame) for _, frame in batch):
+                            break
             if created is not None:  # folded from what it followed: the store's fold, unread
                 return _trim_history(fold(None, seen), req.history_length)
         loaded = await self.task_of(task_id, ctx)
         return _trim_history(loaded.task, req.history_length)
+
+    def _aside(self) -> contextlib.AbstractContextManager[None]:
+        """A blocking send's wait for its turn: not served meanwhile (`TurnShare.aside`)."""
+        share = self.replica.share
+        return _UNSHARED if share is None else share.aside()
 
     async def stream_message(self, req: calls.SendMessage, ctx: CallContext) -> PrimedStream:
         """message/stream: the turn's frames, from its Task to the final status-update (or
@@ -311,6 +320,7 @@ class RequestHandler:
 
 
 _REPLAY_BATCH = 64  # frames of a replay written at once
+_UNSHARED = contextlib.nullcontext()  # `_aside` with no TurnShare (reusable)
 
 
 async def _replay(store: TaskStore, task_id: str, after: int) -> AsyncIterator[follow.Batch | None]:

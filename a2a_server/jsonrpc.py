@@ -197,6 +197,9 @@ class Dispatcher:
     def _bind(self, spec_name: str, spec: MethodSpec) -> Any:
         handler = self._handler
         lenient = self._lenient
+        # turns give the loop up sooner while a call is served (a stream's is not: its
+        # frames are what they run for)
+        share = None if spec.streaming else handler.replica.share
 
         async def method(ctx: CallContext, /, **params: Any) -> Result:
             used = spec
@@ -204,7 +207,11 @@ class Dispatcher:
                 used = spec.dialect[1]
             try:
                 request = used.parse(params, lenient) if used.parse is not None else None
-                result = await used.call(handler, request, ctx)
+                if share is None:
+                    result = await used.call(handler, request, ctx)
+                else:
+                    with share.serving():
+                        result = await used.call(handler, request, ctx)
                 if isinstance(result, PrimedStream):
                     assert used.frame is not None
                     return Success(_Streamed(result, used.frame))

@@ -81,8 +81,10 @@ async def run_turn(
     try:
         events = runner.run(turn)
         try:
+            count = 0
             async for event in events:
-                if share is not None and share.spent():
+                count += 1
+                if share is not None and share.spent(count):
                     await share.wait()
                 if isinstance(event, TextDelta):
                     if not isinstance(event.text, str):
