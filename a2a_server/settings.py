@@ -72,7 +72,8 @@ class Settings:
     )
     coalesce_ms: float = _opt(5.0, "merge text deltas arriving within this window; 0 = off")
     turn_slice_ms: float = _opt(
-        2.0, "turns that never wait share this much of each go round of the loop; 0 = off"
+        2.0, "turns that never wait share this much of each go round of the loop (an "
+        "eighth of it while a request is served); 0 = off"
     )
     max_body_bytes: int = _opt(10 * 1024 * 1024, "largest accepted request body (HTTP 413 above)")
     lenient_messages: bool = _opt(
