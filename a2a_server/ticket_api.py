@@ -78,7 +78,12 @@ async def _settle(
         loaded = await handler.store.load(ticket.task_id)
         if loaded is not None and loaded.task.status.state not in TERMINAL_STATES:
             await handler.replica.submit(ticket.task_id, SettleCommand(ticket_id, state, output, error))
-            await follow.until(handler.store, ticket.task_id, loaded.seq, lambda f: _announces(f, ticket_id))
+            # or a turn's end: a settlement that found the ticket settled already (by a
+            # request that raced this one) writes no frame, and the task may go on resting
+            await follow.until(
+                handler.store, ticket.task_id, loaded.seq,
+                lambda f: _announces(f, ticket_id) or follow.is_final(f),
+            )
         ticket = await _ticket(handler, ticket_id, ctx)
     if ticket.state == state and ticket.output == output and ticket.error == error:
         return ticket  # settled now, or earlier with the same result
