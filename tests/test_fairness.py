@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 
 import pytest
@@ -76,8 +77,8 @@ async def test_a_cancelled_waiting_turn_is_skipped() -> None:
     assert sorted(done) == ["a", "c"]
 
 
-async def _rounds_seen(share: TurnShare, events: int, serving: bool) -> list[int]:
-    """A turn of `events` events (each 0.5 ms of work, passing its count as `run_turn`
+async def _rounds_seen(share: TurnShare, events: int, serving: bool, work: float = 0.0005) -> list[int]:
+    """A turn of `events` events (each `work` seconds of work, passing its count as `run_turn`
     does), and a request going round the loop beside it (served, or not): how many of the
     turn's events had run at each of the request's steps."""
     ran: list[int] = []
@@ -86,7 +87,7 @@ async def _rounds_seen(share: TurnShare, events: int, serving: bool) -> list[int
         for count in range(1, events + 1):
             if share.spent(count):
                 await share.wait()
-            _busy(0.0005)
+            _busy(work)
             ran.append(count)
 
     running = asyncio.ensure_future(turn())
@@ -103,14 +104,14 @@ async def test_a_long_turn_gives_way_sooner_while_a_request_is_served() -> None:
     # the slice 16 ms: 32 events a round; its short form 2 ms: 4 a round
     served = await _rounds_seen(TurnShare(slice_seconds=0.016), 60, serving=True)
     alone = await _rounds_seen(TurnShare(slice_seconds=0.016), 60, serving=False)
-    steps = [b - a for a, b in zip(served, served[1:], strict=False) if a > 8]
+    steps = [b - a for a, b in itertools.pairwise(served) if a > 8]
     assert steps and max(steps) <= 8  # past its first events, a short slice at a time
-    assert max(b - a for a, b in zip(alone, alone[1:], strict=False)) >= 16  # the whole slice
+    assert max(b - a for a, b in itertools.pairwise(alone)) >= 12  # the whole slice
 
 
 async def test_a_short_turn_runs_whole_while_a_request_is_served() -> None:
-    # eight events of 0.5 ms: twice the short slice, and not cut by it (a `hello`'s turn)
-    served = await _rounds_seen(TurnShare(slice_seconds=0.016), 8, serving=True)
+    # eight events of 5 ms: past the short slice (25 ms), not cut by it (a `hello`'s turn)
+    served = await _rounds_seen(TurnShare(slice_seconds=0.2), 8, serving=True, work=0.005)
     assert served[0] == 8
 
 
@@ -118,4 +119,4 @@ async def test_a_wait_aside_is_not_served() -> None:
     share = TurnShare(slice_seconds=0.016)
     with share.serving(), share.aside():  # a blocking send waiting for its turn
         seen = await _rounds_seen(share, 60, serving=False)
-    assert max(b - a for a, b in zip(seen, seen[1:], strict=False)) >= 16
+    assert max(b - a for a, b in itertools.pairwise(seen)) >= 12
