@@ -267,7 +267,7 @@ class TaskActor:
 
     async def _host(self, request: _TurnRequest, bell: Bell, ring: asyncio.Future[None]) -> bool:
         """Run a new task's first turn in the actor's own task, not one of its own: most
-        tasks are one turn long, and a second task per request cost 6 % of a `hello`. The
+        tasks are one turn long, and a second task per request cost 2.8 % of a `hello`. The
         turn is `self._turn` all the same (a `_HostedTurn`: a cancel cuts it, a stop waits for
         it); a command that rings meanwhile starts the actor's loop in a new task (its heir),
         which takes the command at once, as it would beside a turn of its own. Whether this
